@@ -1,0 +1,39 @@
+# Two commands for a fresh machine (see README): `make demo` and `make test`.
+# Each creates .venv with Python 3.12 and installs pulsebot on first use.
+
+PYTHON ?= $(shell command -v python3.12 2>/dev/null || echo python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint i18n clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "pulsebot needs Python 3.12+ (found " + sys.version.split()[0] + ")"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+i18n: $(STAMP)
+	@for po in handlers/locales/*/LC_MESSAGES/*.po; do \
+		$(BIN)/pybabel compile --use-fuzzy -i $$po -o $${po%.po}.mo >/dev/null || exit 1; \
+	done
+
+# The console face on the embedded SQLite default, with a seeded demo company.
+demo: $(STAMP) i18n
+	DATABASE_URL=$${DATABASE_URL:-sqlite+aiosqlite:///demo.db} $(BIN)/pulsebot chat --demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+# Every test (PostgreSQL lane too when PULSEBOT_TEST_POSTGRES_URL is set), then lint and the dependency rule.
+test: $(STAMP) i18n
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache demo.db*

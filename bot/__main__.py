@@ -1,0 +1,253 @@
+"""The `pulsebot` command line: serve, chat, checkins send, demo seed, report, schedule, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from handlers.config import Settings
+from handlers.errors import ConfigError
+
+logger = logging.getLogger("pulsebot")
+
+
+def _progress(label: str) -> Callable[[int, int], None]:
+    """A progress bar on stderr, drawn only once the work has taken more than a second."""
+    started = time.monotonic()
+    shown = False
+
+    def draw(done: int, total: int) -> None:
+        nonlocal shown
+        if not shown and time.monotonic() - started < 1.0:
+            return
+        shown = True
+        width = 30
+        filled = int(width * done / max(total, 1))
+        end = "\n" if done >= total else ""
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}")
+        sys.stderr.flush()
+
+    return draw
+
+
+async def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_context
+    from bot.console.repl import ConsoleChat
+    from handlers.demo import seed
+    from handlers.ports import Actor
+
+    ctx = await build_context(settings, demo=args.demo)
+    user = args.as_user
+    if args.demo:
+        company = await seed(ctx, progress=_progress("seeding demo"))
+        user = user or next(iter(company.leaders.values()), company.global_leader)
+    user = user or os.environ.get("USER", "me")
+    try:
+        await ConsoleChat(ctx, Actor(platform="console", user_id=user, name=user)).run()
+    finally:
+        await ctx.store.dispose()
+    return 0
+
+
+async def _seed(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_context
+    from handlers.demo import seed
+
+    ctx = await build_context(settings, demo=True)
+    company = await seed(ctx, members=args.members, weeks=args.weeks, progress=_progress("seeding demo"))
+    await ctx.store.dispose()
+    print(f"demo company: teams {', '.join(company.teams)}")
+    for team, leader in company.leaders.items():
+        print(f"  {team}: {len(company.members.get(team, []))} members, leader {leader}")
+    if company.global_leader:
+        print(f"  global leader: {company.global_leader}")
+    print("try: pulsebot chat --as " + (next(iter(company.leaders.values()), company.global_leader) or "USER"))
+    return 0
+
+
+async def _send(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_context, build_faces
+    from handlers.checkins import open_round
+    from schedules.outbox import Sender
+
+    ctx = await build_context(settings)
+    build_faces(ctx, settings)
+    try:
+        opened = await open_round(ctx, team_name=args.team)
+        report = await Sender(ctx).drain()
+    finally:
+        await ctx.store.dispose()
+    state = "opened" if opened.created else "already open"
+    print(f"{opened.team} {opened.period}: round {state}; {opened.new_deliveries} new deliveries; "
+          f"sent {report.sent}, already delivered {report.found}, failed {report.failed}")
+    return 0
+
+
+async def _report(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from bot.app import build_context
+    from handlers.reports import build_report
+    from handlers.report_render import chart_png, report_csv, report_json, report_text
+
+    ctx = await build_context(settings, demo=True)
+    try:
+        report = await build_report(ctx, teams=[args.team] if args.team else None, weeks=args.weeks)
+    finally:
+        await ctx.store.dispose()
+    locale = args.lang or ctx.config.pulse.default_locale
+    if args.format == "json":
+        print(json.dumps(report_json(report), ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        sys.stdout.write(report_csv(report))
+    else:
+        print(report_text(report, locale))
+    if args.chart:
+        Path(args.chart).write_bytes(chart_png(report, locale))
+        print(f"chart written to {args.chart}", file=sys.stderr)
+    return 0
+
+
+async def _upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    from storage.db import Store
+    from storage.migrate import upgrade
+
+    store = Store(settings.database_url)
+    await upgrade(store)
+    await store.dispose()
+    print("database is up to date")
+    return 0
+
+
+async def _schedule(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.app import build_context
+    from schedules.listing import format_rows, next_jobs
+
+    ctx = await build_context(settings, demo=True)
+    try:
+        rows = await next_jobs(ctx)
+    finally:
+        await ctx.store.dispose()
+    print(format_rows(rows))
+    return 0
+
+
+async def _teams_package(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.teams.package import write_package
+
+    path = write_package(Path(args.out), settings)
+    print(f"Teams app package written to {path}")
+    return 0
+
+
+async def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.app import build_context, build_faces, build_web_app
+    from schedules.clock import run_clock
+
+    ctx = await build_context(settings)
+    faces = build_faces(ctx, settings)
+    clock = await run_clock(ctx)
+    app = build_web_app(ctx, faces, health=clock.health)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, args.host, args.port)
+    await site.start()
+    for face in faces.all():
+        await face.start()
+    await clock.start()
+    print(f"pulsebot serving on http://{args.host}:{args.port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    logger.info("stopping")
+    await clock.stop()
+    for face in faces.all():
+        await face.stop()
+    await runner.cleanup()
+    await ctx.store.dispose()
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line, as documented in the README."""
+    p = argparse.ArgumentParser(prog="pulsebot", description="Listen to your people first; keep an empty chair for the client.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the web server (Slack, Teams, /healthz) and the clock")
+    s.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    s.add_argument("--host", default="0.0.0.0")
+    s.set_defaults(run=_serve)
+
+    c = sub.add_parser("chat", help="talk to pulsebot in this terminal (no chat account needed)")
+    c.add_argument("--as", dest="as_user", metavar="USER", help="who you are (a console user id)")
+    c.add_argument("--demo", action="store_true", help="seed a demo company first")
+    c.set_defaults(run=_chat)
+
+    ch = sub.add_parser("checkins", help="check-in rounds")
+    chs = ch.add_subparsers(dest="action", required=True)
+    send = chs.add_parser("send", help="open the team's round and deliver it now")
+    send.add_argument("--team", required=True)
+    send.set_defaults(run=_send)
+
+    d = sub.add_parser("demo", help="demo data")
+    ds = d.add_subparsers(dest="action", required=True)
+    seed = ds.add_parser("seed", help="seed a demo company with synthetic history")
+    seed.add_argument("--members", type=int, default=24)
+    seed.add_argument("--weeks", type=int, default=12)
+    seed.set_defaults(run=_seed)
+
+    r = sub.add_parser("report", help="the leader report (every team without --team)")
+    r.add_argument("--team")
+    r.add_argument("--weeks", type=int, default=12)
+    r.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    r.add_argument("--chart", metavar="FILE.png", help="also write the trend chart as a PNG")
+    r.add_argument("--lang", choices=("es", "en"), help="language of the text report (default: the config's)")
+    r.set_defaults(run=_report)
+
+    db = sub.add_parser("db", help="database")
+    dbs = db.add_subparsers(dest="action", required=True)
+    up = dbs.add_parser("upgrade", help="apply migrations")
+    up.set_defaults(run=_upgrade)
+
+    sc = sub.add_parser("schedule", help="list the next due jobs per team, in local times")
+    sc.set_defaults(run=_schedule)
+
+    tp = sub.add_parser("teams-package", help="write the Teams app package (manifest and icons)")
+    tp.add_argument("--out", default="pulsebot-teams.zip")
+    tp.set_defaults(run=_teams_package)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `pulsebot` console script."""
+    args = parser().parse_args(argv)
+    quiet = args.command == "chat" and not args.verbose
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else (logging.WARNING if quiet else logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = Settings()
+        return asyncio.run(args.run(settings, args))
+    except ConfigError as exc:
+        print(f"pulsebot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

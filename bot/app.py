@@ -1,0 +1,97 @@
+"""The composition root: builds the store, config, context, faces and the web server. Nothing else wires."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bot.console.messenger import ConsoleMessenger
+from handlers.config import PulseConfig, Settings, load_config, parse_config
+from handlers.context import Context
+from handlers.demo import DEMO_CONFIG
+from handlers.ports import Clock, SystemClock
+from handlers.setup import apply_config
+from storage.db import Store
+from storage.migrate import upgrade
+
+logger = logging.getLogger(__name__)
+
+
+def read_config(settings: Settings, *, demo: bool = False) -> PulseConfig:
+    """The config file in force; the demo company's when `demo` and the file names no team."""
+    explicit = "PULSEBOT_CONFIG" in os.environ
+    config = load_config(settings.pulsebot_config, must_exist=explicit)
+    if demo and not config.teams:
+        return parse_config(DEMO_CONFIG, "demo company")
+    return config
+
+
+async def build_context(
+    settings: Settings, *, demo: bool = False, clock: Clock | None = None, migrate: bool = True
+) -> Context:
+    """Open the store (migrated), apply the config, and register the console messenger."""
+    config = read_config(settings, demo=demo)
+    secret = settings.secret(allow_demo=demo)
+    store = Store(settings.database_url)
+    if migrate:
+        await upgrade(store)
+    ctx = Context(store=store, config=config, secret=secret, clock=clock or SystemClock())
+    ctx.messengers["console"] = ConsoleMessenger()
+    await apply_config(ctx)
+    return ctx
+
+
+@dataclass
+class Faces:
+    """The chat faces that are configured, and what `serve` must start and stop."""
+
+    slack: Any = None
+    teams: Any = None
+    started: list[Any] = field(default_factory=list)
+
+    def all(self) -> list[Any]:
+        """Every configured face."""
+        return [f for f in (self.slack, self.teams) if f is not None]
+
+
+def build_faces(ctx: Context, settings: Settings) -> Faces:
+    """Slack when it has credentials; Teams always (local mode without an app id)."""
+    faces = Faces()
+    if settings.slack_signing_secret or settings.slack_app_token:
+        from bot.slack.app import build_slack
+
+        faces.slack = build_slack(ctx, settings)
+        ctx.messengers["slack"] = faces.slack.messenger
+    else:
+        logger.info("Slack is not configured (no SLACK_SIGNING_SECRET / SLACK_APP_TOKEN): /slack/events is off")
+    from bot.teams.app import build_teams
+
+    faces.teams = build_teams(ctx, settings)
+    ctx.messengers["teams"] = faces.teams.messenger
+    return faces
+
+
+def build_web_app(ctx: Context, faces: Faces, *, health: Any = None) -> web.Application:
+    """One aiohttp server: `/healthz` and each face's routes."""
+    app = web.Application(client_max_size=1024 * 1024)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        try:
+            async with ctx.store.session() as session:
+                from sqlalchemy import text
+
+                await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        except Exception as exc:  # noqa: BLE001 - any store failure means unhealthy
+            return web.json_response({"ok": False, "store": str(exc)[:200]}, status=503)
+        scheduler = health() if health else {"scheduler": "not running"}
+        status = 200 if scheduler.get("ok", True) else 503
+        return web.json_response({"ok": status == 200, "store": "ok", **scheduler}, status=status)
+
+    app.router.add_get("/healthz", healthz)
+    for face in faces.all():
+        face.add_routes(app)
+    return app

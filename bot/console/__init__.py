@@ -1,0 +1,1 @@
+"""The console face: pulsebot in a terminal, same handlers and store, no chat account."""

@@ -1,0 +1,167 @@
+"""`pulsebot chat`: a small REPL over the same handlers and store as Slack and Teams.
+
+Type `/empty-chair …`, `/team-pulse …`, `/pulse …`; open check-ins are shown and answered by
+number; other buttons by letter; any other line is a reply typed in the DM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.console.render import render
+from handlers import chairs, checkins
+from handlers.commands import run_command
+from handlers.context import Context
+from handlers.i18n import t
+from handlers.interactions import dispatch
+from handlers.members import actor_locale, upsert_member
+from handlers.messages import Button, Form, Message, Outcome
+from handlers.ports import Actor, Where
+
+logger = logging.getLogger(__name__)
+
+Reader = Callable[[str], Awaitable[str | None]]
+
+
+async def read_stdin(prompt: str) -> str | None:
+    """One line from the terminal, None at end of input."""
+    try:
+        return await asyncio.to_thread(input, prompt)
+    except EOFError:
+        return None
+
+
+class ConsoleChat:
+    """One person's conversation with pulsebot in a terminal."""
+
+    def __init__(self, ctx: Context, actor: Actor, *, write: Callable[[str], None] = print,
+                 read: Reader = read_stdin, channel: str = "console:#general") -> None:
+        self.ctx = ctx
+        self.actor = actor
+        self.write = write
+        self.read = read
+        self.where = Where(conversation=channel, kind="channel", name=channel)
+        self.buttons: dict[str, Button] = {}
+
+    async def run(self) -> None:
+        """Greet, show open check-ins, then read commands until end of input or /quit."""
+        await upsert_member(self.ctx, self.actor)
+        locale = await actor_locale(self.ctx, self.actor)
+        self.write(t("console.banner", locale, user=self.actor.user_id))
+        await self.show_inbox()
+        while True:
+            line = await self.read("> ")
+            if line is None or line.strip() in ("/quit", "/exit", "/salir"):
+                break
+            await self.handle(line)
+
+    async def show_inbox(self) -> None:
+        """Every delivered, open, unanswered check-in, asked question by question."""
+        for delivery_id in await checkins.inbox(self.ctx, self.actor):
+            _, message, _ = await checkins.delivery_message(self.ctx, delivery_id=delivery_id)
+            if not await self.ask(message):
+                return
+
+    async def handle(self, line: str) -> None:
+        """One line typed at the prompt."""
+        line = line.strip()
+        if not line:
+            return
+        if line in ("/help", "/ayuda", "?"):
+            self.write(t("console.help", await actor_locale(self.ctx, self.actor)))
+        elif line == "/inbox":
+            await self.show_inbox()
+        elif line.startswith("/"):
+            command, _, rest = line[1:].partition(" ")
+            await self.apply(await run_command(self.ctx, self.actor, self.where, command, rest))
+        elif line.lower() in self.buttons:
+            await self.press(self.buttons[line.lower()])
+        else:
+            outcome = await checkins.reply_text(self.ctx, self.actor, line)
+            if outcome is None:
+                self.write(t("console.no_open", await actor_locale(self.ctx, self.actor)))
+            else:
+                await self.apply(outcome)
+
+    async def press(self, button: Button, fields: dict[str, str] | None = None) -> None:
+        """Tap a button."""
+        outcome = await dispatch(self.ctx, self.actor, self.where, action=button.action, value=button.value,
+                                 fields=fields)
+        await self.apply(outcome)
+
+    async def ask(self, message: Message) -> bool:
+        """Show a message and ask its questions in turn; False if the person typed a command instead."""
+        shown = render(message)
+        self.write(shown.text)
+        self.buttons = shown.buttons
+        for question in shown.questions:
+            numbers = {b.value.rsplit(":", 1)[-1]: b for b in question.buttons}
+            low, high = min(numbers, key=int), max(numbers, key=int)
+            answer = await self.read(f"{question.prompt} [{low}-{high}, Enter = skip] ")
+            if answer is None:
+                return False
+            answer = answer.strip()
+            if answer.startswith("/"):
+                await self.handle(answer)
+                return False
+            if answer in numbers:
+                outcome = await dispatch(self.ctx, self.actor, self.where, action=numbers[answer].action,
+                                         value=numbers[answer].value)
+                if outcome.reply is not None:
+                    self.write(render(outcome.reply).text)
+                if outcome.update is not None:
+                    self.buttons = render(outcome.update).buttons
+            elif answer:
+                await self.handle(answer)
+        return True
+
+    async def fill(self, form: Form) -> None:
+        """Ask a form's fields one by one, then submit it."""
+        self.write(f"\n== {form.title} ==" + (f"\n{form.intro}" if form.intro else ""))
+        values: dict[str, str] = {}
+        for f in form.fields:
+            if f.kind == "select":
+                for i, option in enumerate(f.options, 1):
+                    self.write(f"  [{i}] {option.label}")
+                raw = await self.read(f"{f.label}: ")
+                if raw is None:
+                    return
+                raw = raw.strip()
+                index = int(raw) - 1 if raw.isdigit() else -1
+                values[f.id] = f.options[index].value if 0 <= index < len(f.options) else raw
+            else:
+                raw = await self.read(f"{f.label}: ")
+                if raw is None:
+                    return
+                values[f.id] = raw
+        await self.press(Button(form.submit_label, form.action, form.value), values)
+
+    async def apply(self, outcome: Outcome) -> None:
+        """Show what a handler answered, post cards, fill forms."""
+        for shown in (outcome.update, outcome.reply):
+            if shown is not None:
+                rendered = render(shown)
+                if rendered.buttons:
+                    self.buttons = rendered.buttons
+                if shown is outcome.reply and outcome.update is not None and shown.blocks == outcome.update.blocks:
+                    continue
+                self.write(rendered.text)
+        for post in outcome.posts:
+            rendered = render(post.message)
+            self.write(rendered.text)
+            if rendered.buttons:
+                self.buttons = rendered.buttons
+            if post.chair_id is not None:
+                await chairs.remember_card(self.ctx, chair_id=post.chair_id, conversation=self.where.conversation,
+                                           ref=f"console-chair-{post.chair_id}")
+        for edit in outcome.edits:
+            rendered = render(edit.message)
+            self.write(rendered.text)
+            if rendered.buttons:
+                self.buttons = rendered.buttons
+        for _member, message in outcome.direct:
+            self.write(render(message).text)
+        if outcome.form is not None:
+            await self.fill(outcome.form)

@@ -1,0 +1,242 @@
+"""The empty chair: one prompt in one channel asking how a decision affects the clients."""
+
+from __future__ import annotations
+
+import logging
+from sqlalchemy import func
+from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.context import Context
+from handlers.errors import Closed, Invalid, NotFound
+from handlers.i18n import t
+from handlers.members import actor_locale
+from handlers.messages import (
+    Actions,
+    Button,
+    Divider,
+    Edit,
+    Facts,
+    Field,
+    Form,
+    Message,
+    Notice,
+    Option,
+    Outcome,
+    Post,
+    Text,
+)
+from handlers.ports import Actor, Where
+from storage.models import EmptyChair, Impact, Team
+
+logger = logging.getLogger(__name__)
+
+EFFECTS = ("better", "worse", "no_change", "unknown")
+TOPIC_LIMIT = 200
+WHO_LIMIT = 200
+NOTE_LIMIT = 1000
+SHOWN_IMPACTS = 10
+
+
+async def _team_for(session: AsyncSession, ctx: Context, conversation: str) -> int | None:
+    """The team whose report counts a chair opened here: a `[[meetings]]` entry's team, else the
+    team whose own channel this is."""
+    for meeting in ctx.config.meetings:
+        if conversation in (meeting.slack_channel, meeting.teams_conversation) and meeting.team:
+            stmt = select(Team.id).where(Team.name == meeting.team)
+            return (await session.exec(stmt)).first()
+    stmt = select(Team.id).where(
+        (col(Team.slack_channel) == conversation) | (col(Team.teams_conversation) == conversation)
+    )
+    return (await session.exec(stmt)).first()
+
+
+async def open_chair(ctx: Context, actor: Actor, where: Where, topic: str = "") -> Outcome:
+    """Open an empty chair in the conversation; the card is a visible post."""
+    topic = " ".join(topic.split())
+    if len(topic) > TOPIC_LIMIT:
+        raise Invalid("chair.topic_too_long", limit=TOPIC_LIMIT, length=len(topic))
+    locale = await actor_locale(ctx, actor)
+    async with ctx.store.session() as session:
+        chair = EmptyChair(
+            platform=actor.platform,
+            conversation=where.conversation,
+            team_id=await _team_for(session, ctx, where.conversation),
+            topic=topic,
+            opened_by=actor.user_id,
+            locale=locale,
+            opened_at=ctx.clock.now(),
+        )
+        session.add(chair)
+        await session.commit()
+        card = await _card(session, chair)
+    logger.info("empty chair opened", extra={"chair_id": chair.id, "conversation": where.conversation})
+    return Outcome(posts=[Post(card, chair_id=chair.id)])
+
+
+async def remember_card(ctx: Context, *, chair_id: int, conversation: str, ref: str) -> None:
+    """Keep where the face posted a chair's card, so it can be updated in place."""
+    async with ctx.store.session() as session:
+        await session.exec(
+            update(EmptyChair).where(col(EmptyChair.id) == chair_id).values(conversation=conversation, message_ref=ref)
+        )
+        await session.commit()
+
+
+async def _chair(session: AsyncSession, chair_id: int) -> EmptyChair:
+    chair = await session.get(EmptyChair, chair_id)
+    if chair is None:
+        raise NotFound("chair.unknown")
+    return chair
+
+
+def impact_form(chair_id: int, locale: str, topic: str = "") -> Form:
+    """The form that adds one client impact."""
+    return Form(
+        title=t("chair.form_title", locale),
+        action="chair.impact.submit",
+        value=str(chair_id),
+        intro=topic,
+        submit_label=t("chair.form_submit", locale),
+        fields=(
+            Field(
+                "effect",
+                t("chair.form_effect", locale),
+                kind="select",
+                required=True,
+                options=tuple(Option(t(f"chair.effect.{e}", locale), e) for e in EFFECTS),
+            ),
+            Field("who", t("chair.form_who", locale), max_length=WHO_LIMIT,
+                  placeholder=t("chair.form_who_hint", locale)),
+            Field("note", t("chair.form_note", locale), kind="multiline", max_length=NOTE_LIMIT),
+        ),
+    )
+
+
+async def start_impact(ctx: Context, actor: Actor, *, chair_id: int) -> Outcome:
+    """Open the impact form, unless the chair has closed."""
+    async with ctx.store.session() as session:
+        chair = await _chair(session, chair_id)
+        if chair.closed_at is not None:
+            raise Closed("chair.closed")
+    return Outcome(form=impact_form(chair_id, await actor_locale(ctx, actor), chair.topic))
+
+
+async def add_impact(
+    ctx: Context, actor: Actor, *, chair_id: int, effect: str, who: str = "", note: str = ""
+) -> Outcome:
+    """Record one impact; the card's tally is redrawn in place."""
+    who, note = who.strip(), note.strip()
+    if effect not in EFFECTS:
+        raise Invalid("chair.bad_effect")
+    if len(who) > WHO_LIMIT:
+        raise Invalid("chair.who_too_long", limit=WHO_LIMIT, length=len(who))
+    if len(note) > NOTE_LIMIT:
+        raise Invalid("chair.note_too_long", limit=NOTE_LIMIT, length=len(note))
+    locale = await actor_locale(ctx, actor)
+    async with ctx.store.session() as session:
+        chair = await _chair(session, chair_id)
+        if chair.closed_at is not None:
+            raise Closed("chair.closed")
+        session.add(
+            Impact(chair_id=chair_id, author=actor.user_id, effect=effect, who=who, note=note,
+                   created_at=ctx.clock.now())
+        )
+        await session.commit()
+        card = await _card(session, chair)
+    notice = Notice(t("chair.impact_saved", locale), "success")
+    outcome = Outcome(reply=Message((notice,), notice.text, locale))
+    if chair.message_ref:
+        outcome.edits.append(Edit(chair.conversation, chair.message_ref, card))
+    return outcome
+
+
+async def close_chair(ctx: Context, actor: Actor, *, chair_id: int) -> Outcome:
+    """Close once: the card shows it closed and the summary goes in its thread."""
+    async with ctx.store.session() as session:
+        chair = await _chair(session, chair_id)
+        now = ctx.clock.now()
+        result = await session.exec(
+            update(EmptyChair)
+            .where(col(EmptyChair.id) == chair_id, col(EmptyChair.closed_at).is_(None))
+            .values(closed_at=now)
+        )
+        await session.commit()
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise Closed("chair.closed")
+        await session.refresh(chair)
+        card = await _card(session, chair)
+        summary = await _summary(session, chair)
+    logger.info("empty chair closed", extra={"chair_id": chair_id})
+    outcome = Outcome(update=card, posts=[Post(summary, thread_ref=chair.message_ref)])
+    if chair.message_ref:
+        outcome.edits.append(Edit(chair.conversation, chair.message_ref, card))
+    return outcome
+
+
+async def _tally(session: AsyncSession, chair_id: int) -> dict[str, int]:
+    stmt = select(Impact.effect, func.count()).where(Impact.chair_id == chair_id).group_by(Impact.effect)
+    counts = {e: 0 for e in EFFECTS}
+    for effect, n in (await session.exec(stmt)).all():
+        counts[effect] = n
+    return counts
+
+
+def _impact_line(impact: Impact, locale: str) -> Text:
+    parts = [t(f"chair.effect.{impact.effect}", locale)]
+    if impact.who:
+        parts.append(impact.who)
+    if impact.note:
+        parts.append(impact.note)
+    return Text(" · ".join(parts), "quote")
+
+
+async def _card(session: AsyncSession, chair: EmptyChair) -> Message:
+    locale = chair.locale
+    counts = await _tally(session, chair.id)  # type: ignore[arg-type]
+    blocks: list = [Text(t("chair.title", locale), "heading"), Text(t("chair.question", locale), "strong")]
+    if chair.topic:
+        blocks.append(Text(chair.topic, "quote"))
+    blocks.append(Facts(tuple((t(f"chair.effect.{e}", locale), str(counts[e])) for e in EFFECTS)))
+    recent = (
+        await session.exec(
+            select(Impact).where(Impact.chair_id == chair.id).order_by(col(Impact.id).desc()).limit(SHOWN_IMPACTS)
+        )
+    ).all()
+    blocks.extend(_impact_line(i, locale) for i in reversed(recent))
+    if chair.closed_at is None:
+        blocks.append(
+            Actions(
+                (
+                    Button(t("chair.add_impact", locale), "chair.impact", str(chair.id), style="primary"),
+                    Button(t("chair.close", locale), "chair.close", str(chair.id), style="danger"),
+                )
+            )
+        )
+    else:
+        blocks.append(Notice(t("chair.closed_note", locale), "info"))
+    fallback = t("chair.question", locale) + (f" — {chair.topic}" if chair.topic else "")
+    return Message(tuple(blocks), fallback=fallback, locale=locale)
+
+
+async def _summary(session: AsyncSession, chair: EmptyChair) -> Message:
+    locale = chair.locale
+    counts = await _tally(session, chair.id)  # type: ignore[arg-type]
+    total = sum(counts.values())
+    blocks: list = [Text(t("chair.summary_title", locale), "heading")]
+    if chair.topic:
+        blocks.append(Text(chair.topic, "quote"))
+    if total == 0:
+        blocks.append(Notice(t("chair.summary_empty", locale), "warning"))
+    else:
+        blocks.append(Facts(tuple((t(f"chair.effect.{e}", locale), str(counts[e])) for e in EFFECTS)))
+    impacts = (await session.exec(select(Impact).where(Impact.chair_id == chair.id).order_by(col(Impact.id)))).all()
+    unknown = [i for i in impacts if i.effect == "unknown"]
+    if unknown:
+        blocks.append(Divider())
+        blocks.append(Text(t("chair.followups", locale), "strong"))
+        for impact in unknown:
+            what = " · ".join(p for p in (impact.who, impact.note) if p) or t("chair.followup_blank", locale)
+            blocks.append(Text(t("chair.followup_line", locale, what=what)))
+    return Message(tuple(blocks), fallback=t("chair.summary_title", locale), locale=locale)
+

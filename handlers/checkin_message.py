@@ -1,0 +1,126 @@
+"""The check-in message a member receives, and its state after they answer (neutral blocks)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from handlers.i18n import fmt_date, t
+from handlers.messages import Actions, Button, Message, Notice, Question, Text
+from storage.models import Response, Round
+
+MOOD_EMOJI = ("😞", "🙁", "😐", "🙂", "😄")
+
+
+def mood_label(score: int, locale: str) -> str:
+    """"🙂 Good" for 4: the emoji and the word of the mood scale."""
+    return f"{MOOD_EMOJI[score - 1]} {t(f'mood.{score}', locale)}"
+
+
+def _closes(rnd: Round, locale: str, tz: str) -> str:
+    closes = rnd.closes_at
+    if closes.tzinfo is None:  # SQLite hands back naive UTC
+        from datetime import UTC
+
+        closes = closes.replace(tzinfo=UTC)
+    return fmt_date(closes.astimezone(ZoneInfo(tz)), locale)
+
+
+def checkin_message(
+    rnd: Round,
+    *,
+    locale: str,
+    tz: str,
+    name: str = "",
+    response: Response | None = None,
+    notice: Notice | None = None,
+    reminder: bool = False,
+    closed: bool = False,
+    min_group_size: int = 5,
+) -> Message:
+    """Mood as five buttons worst first, the round's driver statement, eNPS when due, a comment."""
+    rid = rnd.id
+    mood = response.mood if response else None
+    score = response.driver_score if response else None
+    enps = response.enps if response else None
+    blocks: list = []
+    if reminder:
+        greeting = t("checkin.reminder", locale)
+    elif name:
+        greeting = t("checkin.greeting_named", locale, name=name)
+    else:
+        greeting = t("checkin.greeting", locale)
+    blocks.append(Text(greeting, "heading"))
+    blocks.append(
+        Question(
+            prompt=t("checkin.question", locale),
+            buttons=tuple(
+                Button(mood_label(n, locale), "checkin.mood", f"{rid}:{n}", selected=mood == n)
+                for n in range(1, 6)
+            ),
+            low_label=t("mood.1", locale),
+            high_label=t("mood.5", locale),
+        )
+    )
+    blocks.append(
+        Question(
+            prompt=t(f"driver.{rnd.driver}", locale),
+            buttons=tuple(
+                Button(t(f"agree.{n}", locale), "checkin.driver", f"{rid}:{n}", selected=score == n)
+                for n in range(1, 6)
+            ),
+            low_label=t("agree.1", locale),
+            high_label=t("agree.5", locale),
+        )
+    )
+    if rnd.enps:
+        blocks.append(
+            Question(
+                prompt=t("checkin.enps", locale),
+                buttons=tuple(
+                    Button(str(n), "checkin.enps", f"{rid}:{n}", selected=enps == n) for n in range(0, 11)
+                ),
+                low_label=t("enps.low", locale),
+                high_label=t("enps.high", locale),
+            )
+        )
+    if response is not None and response.comment:
+        blocks.append(Text(response.comment, "quote"))
+    if not closed:
+        label = "checkin.comment_edit" if response is not None and response.comment else "checkin.comment_add"
+        blocks.append(Actions((Button(t(label, locale), "checkin.comment", str(rid)),)))
+    if notice is not None:
+        blocks.append(notice)
+    blocks.append(
+        Text(
+            t("checkin.privacy", locale, n=min_group_size, date=_closes(rnd, locale, tz)),
+            "muted",
+        )
+    )
+    return Message(tuple(blocks), fallback=t("checkin.fallback", locale), locale=locale)
+
+
+def recorded_notice(response: Response, locale: str, closes: str) -> Notice:
+    """What the bot recorded, said back to the member, and until when they may change it."""
+    parts = []
+    if response.mood is not None:
+        parts.append(t("recorded.mood", locale, label=mood_label(response.mood, locale)))
+    if response.driver_score is not None:
+        parts.append(t("recorded.driver", locale, label=t(f"agree.{response.driver_score}", locale)))
+    if response.enps is not None:
+        parts.append(t("recorded.enps", locale, n=response.enps))
+    if response.comment:
+        parts.append(t("recorded.comment", locale))
+    return Notice(t("recorded.summary", locale, what="; ".join(parts), date=closes), "success")
+
+
+def closes_text(rnd: Round, locale: str, tz: str) -> str:
+    """When the round closes, as a local date."""
+    return _closes(rnd, locale, tz)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite returns naive datetimes for aware columns; they are UTC."""
+    from datetime import UTC
+
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -1,0 +1,351 @@
+"""Check-ins: open a round, build each member's message, record answers until the round closes."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.checkin_message import as_utc, checkin_message, closes_text, recorded_notice
+from handlers.context import Context
+from handlers.drivers import driver_for
+from handlers.errors import Closed, Invalid, NotAllowed, NotFound
+from handlers.members import find_member, member_locale, recipient, respondent_key
+from handlers.messages import Message, Notice, Outcome
+from handlers.periods import local_midnight, period_of, period_ordinal, quarter
+from handlers.ports import Actor, Recipient
+from storage.models import Delivery, Leader, Member, Response, Round, Team, TeamMember
+
+logger = logging.getLogger(__name__)
+
+COMMENT_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class OpenedRound:
+    """The result of opening a round: `created` is False when the period's round already existed."""
+
+    round_id: int
+    team: str
+    period: str
+    created: bool
+    new_deliveries: int
+
+
+def team_tz(ctx: Context, team: Team) -> str:
+    """The team's time zone, else the configured default."""
+    return team.timezone or ctx.config.pulse.timezone
+
+
+def is_closed(rnd: Round, now: datetime) -> bool:
+    """Closed by the clock or past its window."""
+    return rnd.closed_at is not None or now >= as_utc(rnd.closes_at)
+
+
+async def _team(session: AsyncSession, name: str) -> Team:
+    team = (await session.exec(select(Team).where(Team.name == name))).first()
+    if team is None:
+        raise NotFound("team.unknown", team=name)
+    return team
+
+
+async def roster(session: AsyncSession, team: Team) -> list[Member]:
+    """Active, unpaused members of the team, leaders of the team left out."""
+    leaders = select(Leader.user_ref).where(Leader.team_id == team.id)
+    stmt = (
+        select(Member)
+        .join(TeamMember, col(TeamMember.member_id) == Member.id)
+        .where(
+            TeamMember.team_id == team.id,
+            col(TeamMember.active).is_(True),
+            col(Member.paused).is_(False),
+            col(Member.user_id).not_in(leaders),
+        )
+        .order_by(col(Member.id))
+    )
+    return list((await session.exec(stmt)).all())
+
+
+async def open_round(
+    ctx: Context,
+    *,
+    team_name: str,
+    now: datetime | None = None,
+    due_at_for: Callable[[Member], datetime] | None = None,
+) -> OpenedRound:
+    """Open the team's round for the current period and write one delivery per roster member.
+
+    Idempotent: the round is unique per team and period and each delivery per round and member,
+    so a second call only adds deliveries for members who joined since. Nothing is sent here;
+    the outbox sender delivers.
+    """
+    now = now or ctx.clock.now()
+    cfg = ctx.config.team(team_name)
+    cadence = cfg.checkin.cadence if cfg else "weekly"
+    window = cfg.checkin.window_hours if cfg else 72
+    async with ctx.store.session() as session:
+        team = await _team(session, team_name)
+        tz = team_tz(ctx, team)
+        period, start = period_of(cadence, now.astimezone(ZoneInfo(tz)).date())
+        rnd = (await session.exec(select(Round).where(Round.team_id == team.id, Round.period == period))).first()
+        created = rnd is None
+        if rnd is None:
+            year_q = quarter(start)
+            earlier = (
+                await session.exec(
+                    select(Round.period_start).where(Round.team_id == team.id, col(Round.enps).is_(True))
+                )
+            ).all()
+            enps_due = all(quarter(as_utc(s).astimezone(ZoneInfo(tz)).date()) != year_q for s in earlier)
+            rnd = Round(
+                team_id=team.id,
+                period=period,
+                period_start=local_midnight(start, tz),
+                opened_at=now,
+                closes_at=now + timedelta(hours=window),
+                driver=driver_for(period_ordinal(cadence, start)),
+                enps=enps_due,
+            )
+            session.add(rnd)
+            try:
+                await session.flush()
+            except IntegrityError:
+                # Another process opened the same period a moment ago: use its round.
+                await session.rollback()
+                return await open_round(ctx, team_name=team_name, now=now, due_at_for=due_at_for)
+        members = await roster(session, team)
+        have = set((await session.exec(select(Delivery.member_id).where(Delivery.round_id == rnd.id))).all())
+        added = 0
+        for member in members:
+            if member.id in have:
+                continue
+            due = due_at_for(member) if due_at_for else now
+            session.add(Delivery(round_id=rnd.id, member_id=member.id, due_at=due))
+            added += 1
+        await session.commit()
+        assert rnd.id is not None
+    logger.info(
+        "round opened" if created else "round topped up",
+        extra={"team": team_name, "period": period, "round_id": rnd.id, "deliveries": added},
+    )
+    return OpenedRound(rnd.id, team_name, period, created, added)
+
+
+async def close_due_rounds(ctx: Context, now: datetime | None = None) -> list[int]:
+    """Close every round whose window has passed; returns their ids."""
+    now = now or ctx.clock.now()
+    async with ctx.store.session() as session:
+        ids = list(
+            (
+                await session.exec(
+                    select(Round.id).where(col(Round.closed_at).is_(None), col(Round.closes_at) <= now)
+                )
+            ).all()
+        )
+        if ids:
+            await session.exec(update(Round).where(col(Round.id).in_(ids)).values(closed_at=now))
+            await session.commit()
+    for rid in ids:
+        logger.info("round closed", extra={"round_id": rid})
+    return ids
+
+
+async def delivery_message(
+    ctx: Context, *, delivery_id: int, reminder: bool = False
+) -> tuple[Recipient, Message, str]:
+    """Who a delivery goes to, its message, and the key that travels with it (for find_direct)."""
+    async with ctx.store.session() as session:
+        delivery = await session.get(Delivery, delivery_id)
+        if delivery is None:
+            raise NotFound("checkin.unknown")
+        rnd = await session.get(Round, delivery.round_id)
+        member = await session.get(Member, delivery.member_id)
+        team = await session.get(Team, rnd.team_id) if rnd else None
+        if rnd is None or member is None or team is None:
+            raise NotFound("checkin.unknown")
+        if is_closed(rnd, ctx.clock.now()):
+            raise Closed("checkin.closed")
+        locale = await member_locale(session, ctx, member, team)
+        tz = member.timezone or team_tz(ctx, team)
+        message = checkin_message(
+            rnd, locale=locale, tz=tz, name=member.name, reminder=reminder, min_group_size=ctx.min_group_size
+        )
+        key = f"d{delivery.id}" + ("r" if reminder else "")
+        return recipient(member), message, key
+
+
+async def answerable(session: AsyncSession, ctx: Context, actor: Actor, round_id: int) -> tuple[Round, Member, Team]:
+    member = await find_member(session, actor)
+    rnd = await session.get(Round, round_id)
+    if rnd is None:
+        raise NotFound("checkin.unknown")
+    if member is None:
+        raise NotAllowed("checkin.not_yours")
+    delivery = (
+        await session.exec(select(Delivery).where(Delivery.round_id == round_id, Delivery.member_id == member.id))
+    ).first()
+    if delivery is None:
+        raise NotAllowed("checkin.not_yours")
+    if is_closed(rnd, ctx.clock.now()):
+        raise Closed("checkin.closed")
+    team = await session.get(Team, rnd.team_id)
+    assert team is not None
+    return rnd, member, team
+
+
+async def record_answer(
+    ctx: Context,
+    actor: Actor,
+    *,
+    round_id: int,
+    mood: int | None = None,
+    driver_score: int | None = None,
+    enps: int | None = None,
+    comment: str | None = None,
+) -> Outcome:
+    """Store (or change) the actor's answer for a round while it is open; the reply says what was kept."""
+    if mood is not None and not 1 <= mood <= 5:
+        raise Invalid("checkin.out_of_range", low=1, high=5)
+    if driver_score is not None and not 1 <= driver_score <= 5:
+        raise Invalid("checkin.out_of_range", low=1, high=5)
+    if enps is not None and not 0 <= enps <= 10:
+        raise Invalid("checkin.out_of_range", low=0, high=10)
+    if comment is not None:
+        comment = comment.strip()
+        if len(comment) > COMMENT_LIMIT:
+            raise Invalid("checkin.comment_too_long", limit=COMMENT_LIMIT, length=len(comment))
+    key = respondent_key(ctx.secret, actor.key)
+    now = ctx.clock.now()
+    for attempt in (1, 2):
+        try:
+            async with ctx.store.session() as session:
+                rnd, member, team = await answerable(session, ctx, actor, round_id)
+                if enps is not None and not rnd.enps:
+                    raise Invalid("checkin.no_enps")
+                response = (
+                    await session.exec(
+                        select(Response).where(Response.round_id == round_id, Response.respondent_key == key)
+                    )
+                ).first()
+                if response is None:
+                    response = Response(round_id=round_id, respondent_key=key, answered_at=now)
+                    session.add(response)
+                if mood is not None:
+                    response.mood = mood
+                if driver_score is not None:
+                    response.driver_score = driver_score
+                    response.driver = rnd.driver
+                if enps is not None:
+                    response.enps = enps
+                if comment is not None:
+                    response.comment = comment or None
+                response.answered_at = now
+                # The delivery learns that the member answered, never what.
+                await session.exec(
+                    update(Delivery)
+                    .where(
+                        Delivery.round_id == round_id,
+                        Delivery.member_id == member.id,
+                        col(Delivery.answered_at).is_(None),
+                    )
+                    .values(answered_at=now)
+                )
+                locale = await member_locale(session, ctx, member, team)
+                await session.commit()
+                break
+        except IntegrityError:
+            if attempt == 2:  # a double tap raced us twice: give up loudly rather than loop
+                raise
+    tz = member.timezone or team_tz(ctx, team)
+    notice = recorded_notice(response, locale, closes_text(rnd, locale, tz))
+    message = checkin_message(
+        rnd, locale=locale, tz=tz, name=member.name, response=response, notice=notice,
+        min_group_size=ctx.min_group_size,
+    )
+    logger.info("answer recorded", extra={"round_id": round_id})
+    return Outcome(update=message, reply=Message((notice,), fallback=notice.text, locale=locale))
+
+
+async def open_delivery_round(ctx: Context, actor: Actor) -> int | None:
+    """The most recent open round the actor was asked in, if any."""
+    now = ctx.clock.now()
+    async with ctx.store.session() as session:
+        member = await find_member(session, actor)
+        if member is None:
+            return None
+        stmt = (
+            select(Round.id)
+            .join(Delivery, col(Delivery.round_id) == Round.id)
+            .where(Delivery.member_id == member.id, col(Round.closed_at).is_(None), col(Round.closes_at) > now)
+            .order_by(col(Round.opened_at).desc())
+            .limit(1)
+        )
+        return (await session.exec(stmt)).first()
+
+
+_WORDS = {
+    1: ("very bad", "awful", "terrible", "muy mal", "fatal", "pesimo", "horrible"),
+    2: ("bad", "not good", "mal", "regular tirando a mal"),
+    3: ("okay", "ok", "so so", "so-so", "meh", "fine", "normal", "regular", "mas o menos", "asi asi"),
+    4: ("good", "bien", "contento", "contenta"),
+    5: ("great", "very good", "excellent", "awesome", "muy bien", "genial", "excelente", "estupendo"),
+}
+_WORD_TO_MOOD = {w: n for n, words in _WORDS.items() for w in words}
+
+
+def parse_mood(text: str) -> int | None:
+    """A lone digit 1–5 or a word of the scale (es/en, accents and case ignored), else None."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    plain = re.sub(r"[^\w\s-]", "", plain).strip()
+    if re.fullmatch(r"[1-5]", plain):
+        return int(plain)
+    return _WORD_TO_MOOD.get(re.sub(r"\s+", " ", plain))
+
+
+async def reply_text(ctx: Context, actor: Actor, text: str) -> Outcome | None:
+    """Text typed in the DM while a round is open: a mood if it reads as one, else the comment."""
+    round_id = await open_delivery_round(ctx, actor)
+    if round_id is None or not text.strip():
+        return None
+    mood = parse_mood(text)
+    if mood is not None:
+        outcome = await record_answer(ctx, actor, round_id=round_id, mood=mood)
+    else:
+        outcome = await record_answer(ctx, actor, round_id=round_id, comment=text)
+    # Typed replies are answered with a line, not by redrawing the card.
+    return Outcome(reply=outcome.reply)
+
+
+def notice_message(notice: Notice, locale: str) -> Message:
+    """A one-line message."""
+    return Message((notice,), fallback=notice.text, locale=locale)
+
+
+async def inbox(ctx: Context, actor: Actor) -> list[int]:
+    """Delivery ids of the actor's check-ins that were delivered, are open and not yet answered."""
+    now = ctx.clock.now()
+    async with ctx.store.session() as session:
+        member = await find_member(session, actor)
+        if member is None:
+            return []
+        stmt = (
+            select(Delivery.id)
+            .join(Round, col(Round.id) == Delivery.round_id)
+            .where(
+                Delivery.member_id == member.id,
+                Delivery.status == "sent",
+                col(Delivery.answered_at).is_(None),
+                col(Round.closed_at).is_(None),
+                col(Round.closes_at) > now,
+            )
+            .order_by(col(Round.opened_at))
+        )
+        return [i for i in (await session.exec(stmt)).all() if i is not None]

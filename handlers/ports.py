@@ -1,0 +1,128 @@
+"""Ports: what the core needs from the outside world, as Protocols a face or a test implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from handlers.messages import Message
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted: a platform user as the face knows them.
+
+    `user_id` is the platform's id (Slack `U…`, Teams `29:…`, a console name); `aad_id` is the
+    Entra object id on Teams. `locale` and `timezone` are the platform's hints, if any.
+    """
+
+    platform: str
+    user_id: str
+    workspace: str = ""
+    name: str = ""
+    locale: str | None = None
+    timezone: str | None = None
+    aad_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The stable identity used for the respondent key and the member row."""
+        return f"{self.platform}:{self.user_id}"
+
+    def ids(self) -> set[str]:
+        """Every id a config file may use for this person (leaders lists)."""
+        return {i for i in (self.user_id, self.aad_id) if i}
+
+
+@dataclass(frozen=True)
+class Where:
+    """The conversation a command or tap came from."""
+
+    conversation: str = ""
+    kind: str = "dm"  # "dm", "channel", "group", "meeting"
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Everything a Messenger needs to reach one member directly."""
+
+    platform: str
+    user_id: str
+    workspace: str = ""
+    dm_conversation: str | None = None
+    conversation_ref: str | None = None  # a platform's serialized reference (Teams), JSON text
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Where a message landed: the conversation and the platform's message reference."""
+
+    conversation: str
+    ref: str
+
+
+class SendError(Exception):
+    """A send failed. `transient` ones are retried with backoff; others mark the delivery failed."""
+
+    def __init__(self, reason: str, *, transient: bool, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+class Messenger(Protocol):
+    """A face's outbound side: how the core reaches people and channels without a platform SDK."""
+
+    platform: str
+
+    async def send_direct(self, *, to: Recipient, message: Message, delivery_key: str) -> Sent:
+        """Send a direct message; `delivery_key` travels with it so a lost answer can be checked."""
+        ...
+
+    async def find_direct(self, *, to: Recipient, delivery_key: str) -> Sent | None:
+        """Look for a direct message already sent with this key (after a timeout or a crash)."""
+        ...
+
+    async def post(self, *, conversation: str, message: Message, thread_ref: str | None = None) -> Sent:
+        """Post a visible message in a channel or chat."""
+        ...
+
+    async def update(self, *, conversation: str, ref: str, message: Message) -> None:
+        """Replace an earlier message in place."""
+        ...
+
+
+class Clock(Protocol):
+    """Now, as an aware UTC datetime. Tests move a clock instead of sleeping."""
+
+    def now(self) -> datetime:
+        """The current time."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        """The current UTC time."""
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock a test or a demo sets and moves by hand."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        """The set time."""
+        return self.at
+
+    def move(self, **delta: float) -> None:
+        """Move forward by a timedelta's keyword arguments (hours=1, days=2)."""
+        from datetime import timedelta
+
+        self.at += timedelta(**delta)

@@ -1,0 +1,67 @@
+"""Bring the store in line with `pulsebot.toml`: teams, leaders and fixed rosters."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlmodel import col, delete, select
+
+from handlers.context import Context
+from handlers.members import upsert_in
+from handlers.ports import Actor
+from storage.models import Leader, Team, TeamMember
+
+logger = logging.getLogger(__name__)
+
+
+def actor_from_ref(ref: str) -> Actor:
+    """A config roster entry: "slack:U123", "teams:29:…", or a bare console name."""
+    platform, sep, user = ref.partition(":")
+    if sep and platform in ("slack", "teams", "console"):
+        return Actor(platform=platform, user_id=user)
+    return Actor(platform="console", user_id=ref)
+
+
+async def apply_config(ctx: Context) -> None:
+    """Create or update every configured team and its leaders; idempotent, run on every start."""
+    cfg = ctx.config
+    async with ctx.store.session() as session:
+        for tc in cfg.teams:
+            team = (await session.exec(select(Team).where(Team.name == tc.name))).first()
+            if team is None:
+                team = Team(name=tc.name)
+                session.add(team)
+            team.slack_channel = tc.slack_channel
+            team.teams_conversation = tc.teams_conversation
+            team.locale = tc.locale
+            team.timezone = tc.timezone
+            await session.flush()
+            await _set_leaders(session, team.id, tc.leaders)
+            if tc.members:
+                leaders = set(tc.leaders)
+                ids = []
+                for ref in tc.members:
+                    actor = actor_from_ref(ref)
+                    if actor.ids() & leaders:
+                        continue
+                    member = await upsert_in(session, actor, now=ctx.clock.now())
+                    ids.append(member.id)
+                existing = set(
+                    (await session.exec(select(TeamMember.member_id).where(TeamMember.team_id == team.id))).all()
+                )
+                for member_id in ids:
+                    if member_id not in existing:
+                        session.add(TeamMember(team_id=team.id, member_id=member_id))
+        await _set_leaders(session, None, cfg.pulse.leaders)
+        await session.commit()
+    logger.info("config applied", extra={"teams": len(cfg.teams)})
+
+
+async def _set_leaders(session, team_id: int | None, refs: list[str]) -> None:  # noqa: ANN001
+    cond = col(Leader.team_id).is_(None) if team_id is None else Leader.team_id == team_id
+    current = set((await session.exec(select(Leader.user_ref).where(cond))).all())
+    wanted = set(refs)
+    if gone := current - wanted:
+        await session.exec(delete(Leader).where(cond, col(Leader.user_ref).in_(gone)))
+    for ref in wanted - current:
+        session.add(Leader(team_id=team_id, user_ref=ref))

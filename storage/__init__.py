@@ -1,0 +1,1 @@
+"""pulsebot's store: SQLModel tables, the async engine, migrations. Imports nothing of the project."""

@@ -1,0 +1,109 @@
+"""Suite-wide: an offline guard (loopback only) and a store + context factory on real databases."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from handlers.config import parse_config
+from handlers.context import Context
+from handlers.ports import FixedClock
+from handlers.setup import apply_config
+from storage.db import Store
+from storage.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("PULSEBOT_TEST_POSTGRES_URL")
+TEST_SECRET = b"test-secret-0123456789abcdef"
+
+_real_connect = socket.socket.connect
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _loopback(host: Any) -> bool:
+    if host in (None, "", "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> Any:
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address[0]):
+        raise OSError(f"test tried to reach {address[0]!r}: tests stay on loopback")
+    return _real_connect(self, address)
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    if not _loopback(host if not isinstance(host, bytes) else host.decode()):
+        raise OSError(f"test tried to resolve {host!r}: tests stay on loopback")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    socket.getaddrinfo = _guarded_getaddrinfo
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """A fresh database: a SQLite file, and (in CI) the real PostgreSQL with an empty schema."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'pulse.db'}"
+    if not POSTGRES_URL:
+        pytest.skip("PULSEBOT_TEST_POSTGRES_URL is not set")
+    return POSTGRES_URL
+
+
+async def _reset_postgres(store: Store) -> None:
+    from sqlalchemy import text
+
+    async with store.engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+
+
+START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "pulse": {"min_group_size": 3, "default_locale": "en", "timezone": "Europe/Madrid", "leaders": ["boss"]},
+    "teams": [
+        {"name": "soporte", "leaders": ["lead"], "locale": "es",
+         "members": ["ana", "bea", "carlos", "dani", "eva"]},
+    ],
+}
+
+CtxFactory = Callable[..., Awaitable[Context]]
+
+
+@pytest.fixture
+async def make_ctx(db_url: str) -> AsyncIterator[CtxFactory]:
+    """Build a Context on a fresh, migrated store; `config` defaults to one five-member team."""
+    made: list[Context] = []
+
+    async def factory(config: dict[str, Any] | None = None, *, now: datetime = START) -> Context:
+        store = Store(db_url)
+        if not store.is_sqlite and not made:
+            await _reset_postgres(store)
+        await upgrade(store)
+        ctx = Context(store=store, config=parse_config(config or DEFAULT_CONFIG), secret=TEST_SECRET,
+                      clock=FixedClock(now))
+        await apply_config(ctx)
+        made.append(ctx)
+        return ctx
+
+    yield factory
+    for ctx in made:
+        await ctx.store.dispose()
+
+
+@pytest.fixture
+async def ctx(make_ctx: CtxFactory) -> Context:
+    """The default context: team "soporte" (es) with ana, bea, carlos, dani, eva; leader "lead"."""
+    return await make_ctx()
