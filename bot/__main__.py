@@ -94,8 +94,9 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
     from bot.app import build_context
+    from handlers.charts import chart_png
+    from handlers.report_render import report_csv, report_json, report_text
     from handlers.reports import build_report
-    from handlers.report_render import chart_png, report_csv, report_json, report_text
 
     ctx = await build_context(settings, demo=True)
     try:
@@ -110,8 +111,12 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
     else:
         print(report_text(report, locale))
     if args.chart:
-        Path(args.chart).write_bytes(chart_png(report, locale))
-        print(f"chart written to {args.chart}", file=sys.stderr)
+        # One team: the file asked for; several: one file per team beside it (trend-soporte.png).
+        target = Path(args.chart)
+        for team in report.teams:
+            path = target if len(report.teams) == 1 else target.with_name(f"{target.stem}-{team.team}{target.suffix}")
+            path.write_bytes(chart_png(team, locale))
+            print(f"chart written to {path}", file=sys.stderr)
     return 0
 
 

@@ -183,6 +183,7 @@ async def delivery_message(
 
 
 async def answerable(session: AsyncSession, ctx: Context, actor: Actor, round_id: int) -> tuple[Round, Member, Team]:
+    """The round, member and team if the actor may answer this round now; a refusal otherwise."""
     member = await find_member(session, actor)
     rnd = await session.get(Round, round_id)
     if rnd is None:

@@ -130,7 +130,7 @@ async def seed(
                 base = 3.6 + drift * (weeks - back) + rng.uniform(-0.15, 0.15)
                 if index == 0 and back in (1, 2):
                     base -= 0.6  # a recent dip, so the demo shows an alert
-                answered = [u for u in users if rng.random() < (0.35 if back == 0 else 0.82)]
+                answered = [u for u in users if rng.random() < (0.55 if back == 0 else 0.82)]
                 await conn.execute(insert(Delivery), [
                     {"round_id": round_id, "member_id": ids[u], "status": "sent", "attempts": 1, "due_at": opened,
                      "sent_at": opened, "conversation": "console", "message_ref": f"demo-{round_id}-{ids[u]}",

@@ -1,0 +1,84 @@
+"""The store: migrations from empty, SQLite pragmas, unique keys that make delivery exactly-once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Store, normalize_url
+from storage.migrate import upgrade
+from storage.models import Delivery, Member, Response, Round, Team
+
+NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+async def store(db_url):
+    store = Store(db_url)
+    if not store.is_sqlite:
+        async with store.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await upgrade(store)
+    await upgrade(store)  # a second run changes nothing
+    yield store
+    await store.dispose()
+
+
+async def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(tmp_path):
+    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}")
+    await upgrade(store)
+    async with store.engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+    await store.dispose()
+
+
+def test_database_urls_are_given_their_async_driver():
+    assert normalize_url("postgres://u:p@h/db") == "postgresql+asyncpg://u:p@h/db"
+    assert normalize_url("sqlite:///x.db") == "sqlite+aiosqlite:///x.db"
+
+
+async def _round(session) -> tuple[Round, Member]:
+    team = Team(name="t")
+    member = Member(platform="console", user_id="ana")
+    session.add_all([team, member])
+    await session.flush()
+    rnd = Round(team_id=team.id, period="2026-W48", period_start=NOW, opened_at=NOW, closes_at=NOW, driver="growth")
+    session.add(rnd)
+    await session.flush()
+    return rnd, member
+
+
+async def test_a_member_gets_at_most_one_delivery_per_round(store):
+    async with store.session() as session:
+        rnd, member = await _round(session)
+        session.add(Delivery(round_id=rnd.id, member_id=member.id, due_at=NOW))
+        await session.commit()
+        session.add(Delivery(round_id=rnd.id, member_id=member.id, due_at=NOW))
+        with pytest.raises(IntegrityError):
+            await session.commit()
+
+
+async def test_one_response_per_round_and_respondent_key(store):
+    async with store.session() as session:
+        rnd, _ = await _round(session)
+        session.add(Response(round_id=rnd.id, respondent_key="k" * 64, mood=3, answered_at=NOW))
+        await session.commit()
+        session.add(Response(round_id=rnd.id, respondent_key="k" * 64, mood=4, answered_at=NOW))
+        with pytest.raises(IntegrityError):
+            await session.commit()
+
+
+async def test_a_round_is_unique_per_team_and_period(store):
+    async with store.session() as session:
+        rnd, _ = await _round(session)
+        await session.commit()
+        session.add(Round(team_id=rnd.team_id, period="2026-W48", period_start=NOW, opened_at=NOW,
+                          closes_at=NOW, driver="growth"))
+        with pytest.raises(IntegrityError):
+            await session.commit()
