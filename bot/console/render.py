@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from handlers.messages import Actions, Button, Chart, Divider, Facts, Message, Notice, Question, Text, sparkline
+from handlers.messages import (
+    Actions,
+    Button,
+    Chart,
+    Divider,
+    Facts,
+    Message,
+    Notice,
+    Question,
+    Text,
+    sparkline,
+)
 
 _ICONS = {"info": "ℹ", "success": "✔", "warning": "⚠", "error": "✖"}
 LETTERS = "abcdefghij"
