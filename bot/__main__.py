@@ -98,7 +98,7 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
     from handlers.report_render import report_csv, report_json, report_text
     from handlers.reports import build_report
 
-    ctx = await build_context(settings, demo=True)
+    ctx = await build_context(settings, needs_secret=False)
     try:
         report = await build_report(ctx, teams=[args.team] if args.team else None, weeks=args.weeks)
     finally:
@@ -135,7 +135,7 @@ async def _schedule(settings: Settings, _args: argparse.Namespace) -> int:
     from bot.app import build_context
     from schedules.listing import format_rows, next_jobs
 
-    ctx = await build_context(settings, demo=True)
+    ctx = await build_context(settings, needs_secret=False)
     try:
         rows = await next_jobs(ctx)
     finally:

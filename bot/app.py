@@ -31,11 +31,23 @@ def read_config(settings: Settings, *, demo: bool = False) -> PulseConfig:
 
 
 async def build_context(
-    settings: Settings, *, demo: bool = False, clock: Clock | None = None, migrate: bool = True
+    settings: Settings,
+    *,
+    demo: bool = False,
+    needs_secret: bool = True,
+    clock: Clock | None = None,
+    migrate: bool = True,
 ) -> Context:
-    """Open the store (migrated), apply the config, and register the console messenger."""
+    """Open the store (migrated), apply the config, and register the console messenger.
+
+    Commands that never compute a respondent key (report, schedule) pass `needs_secret=False`
+    and get a random key nobody can reuse, so they run without PULSEBOT_SECRET.
+    """
     config = read_config(settings, demo=demo)
-    secret = settings.secret(allow_demo=demo)
+    if needs_secret or settings.pulsebot_secret:
+        secret = settings.secret(allow_demo=demo)
+    else:
+        secret = os.urandom(32)
     store = Store(settings.database_url)
     if migrate:
         await upgrade(store)
