@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from handlers.config import Settings
-from handlers.errors import ConfigError
+from handlers.errors import ConfigError, PulseError
+from handlers.i18n import t
 
 logger = logging.getLogger("pulsebot")
 
@@ -249,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(args.run(settings, args))
     except ConfigError as exc:
         print(f"pulsebot: {exc}", file=sys.stderr)
+        return 2
+    except PulseError as exc:  # an unknown team, weeks out of range: said in words, not a traceback
+        print(f"pulsebot: {t(exc.message_id, getattr(args, 'lang', None) or 'en', **exc.args_)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

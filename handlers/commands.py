@@ -11,6 +11,7 @@ from handlers.i18n import t
 from handlers.members import actor_locale, upsert_member
 from handlers.messages import Message, Notice, Outcome, Text
 from handlers.ports import Actor, Where
+from handlers.team_pulse import team_pulse
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +48,6 @@ async def run_command(ctx: Context, actor: Actor, where: Where, command: str, te
                 return Outcome(reply=help_message(command, await actor_locale(ctx, actor)))
             return await chairs.open_chair(ctx, actor, where, text)
         if command == "team-pulse":
-            from handlers.reports import team_pulse
-
             return await team_pulse(ctx, actor, where, text)
         if command == "pulse":
             return await _pulse(ctx, actor, text)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -103,6 +103,8 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("round_id", "member_id"),
         Index("ix_delivery_status_due", "status", "due_at"),
+        # Participation per round from the index alone (reports.py).
+        Index("ix_delivery_round_status", "round_id", "status", "answered_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="round.id", ondelete="CASCADE")
@@ -122,7 +124,16 @@ class Delivery(SQLModel, table=True):
 class Response(SQLModel, table=True):
     """An answer, under the HMAC respondent key; one per round and respondent, changed in place."""
 
-    __table_args__ = (UniqueConstraint("round_id", "respondent_key"),)
+    __table_args__ = (
+        UniqueConstraint("round_id", "respondent_key"),
+        # The report's GROUP BY round reads only this index (no table lookups); reports.py.
+        Index("ix_response_round_figures", "round_id", "mood", "driver_score", "enps"),
+        # Comments are few: a partial index finds them without visiting every response.
+        Index(
+            "ix_response_round_comment", "round_id",
+            sqlite_where=text("comment IS NOT NULL"), postgresql_where=text("comment IS NOT NULL"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="round.id", ondelete="CASCADE")
     respondent_key: str = Field(max_length=64, index=True)

@@ -112,3 +112,9 @@ def test_db_upgrade_creates_the_schema(tmp_path):
     done = run(tmp_path, "db", "upgrade")
     assert done.returncode == 0 and "up to date" in done.stdout
     assert (tmp_path / "cli.db").exists()
+
+
+def test_report_for_an_unknown_team_says_so_without_a_traceback(seeded):
+    done = run(seeded, "report", "--team", "nope")
+    assert done.returncode == 2
+    assert "nope" in done.stderr and "Traceback" not in done.stderr

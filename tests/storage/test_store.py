@@ -82,3 +82,16 @@ async def test_a_round_is_unique_per_team_and_period(store):
                           closes_at=NOW, driver="growth"))
         with pytest.raises(IntegrityError):
             await session.commit()
+
+
+async def test_migrations_create_exactly_what_the_models_describe(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    def diff(sync_conn):
+        return compare_metadata(MigrationContext.configure(sync_conn), SQLModel.metadata)
+
+    async with store.engine.connect() as conn:
+        changes = await conn.run_sync(diff)
+    assert changes == []

@@ -1,0 +1,234 @@
+"""Report benchmark: ~1M responses (5,000 members, 100 teams, 200 weeks) on SQLite, report vs bare SQL.
+
+Seeds with raw `executemany` (fast), then prints the median time of a one-team report, of a
+whole-company report (a global leader's view) and of the bare `GROUP BY period` mood aggregate
+over the same rows (the report's window: the last 12 periods of that team, or of every team)
+straight through `sqlite3`, with the ratios; for scale, also that aggregate over every seeded week.
+
+    .venv/bin/python bench/report_bench.py [--db FILE] [--teams 100] [--members 5000] [--weeks 200]
+
+Targets: one team ≤ 50 ms, company ≤ 1 s, each ≤ 3× its bare aggregate. Last line:
+`RESULT team_ms=… company_ms=… team_ratio=… company_ratio=…`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from handlers.config import PulseConfig, PulseSection  # noqa: E402
+from handlers.context import Context  # noqa: E402
+from handlers.drivers import BANK  # noqa: E402
+from handlers.ports import FixedClock  # noqa: E402
+from handlers.reports import build_report  # noqa: E402
+from storage.db import Store  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+
+FIRST_MONDAY = datetime(2023, 1, 2, tzinfo=UTC)
+WINDOW = 12
+
+
+def ts(value: datetime) -> str:
+    """The text form SQLAlchemy's SQLite DateTime stores (UTC, naive)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def seed(path: Path, *, teams: int, members: int, weeks: int, rng: random.Random) -> int:
+    """Fill the database; returns the number of responses."""
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("PRAGMA journal_mode=MEMORY")
+    db.executemany("INSERT INTO team (id, name) VALUES (?, ?)", ((t, f"team-{t:03d}") for t in range(1, teams + 1)))
+    db.executemany(
+        "INSERT INTO member (id, platform, user_id, name, locale_chosen, paused) VALUES (?, 'slack', ?, '', 0, 0)",
+        ((m, f"U{m:07d}") for m in range(1, members + 1)),
+    )
+    team_of = {m: 1 + (m - 1) % teams for m in range(1, members + 1)}
+    db.executemany("INSERT INTO team_member (team_id, member_id, active) VALUES (?, ?, 1)",
+                   ((t, m) for m, t in team_of.items()))
+    db.executemany("INSERT INTO leader (team_id, user_ref) VALUES (?, ?)",
+                   [(t, f"ULEAD{t:03d}") for t in range(1, teams + 1)] + [(None, "UCEO")])
+    roster: dict[int, list[int]] = {t: [] for t in range(1, teams + 1)}
+    for m, t in team_of.items():
+        roster[t].append(m)
+    keys = {m: hashlib.sha256(f"bench:{m}".encode()).hexdigest() for m in roster_members(roster)}
+    rounds = []
+    for t in range(1, teams + 1):
+        for w in range(weeks):
+            start = FIRST_MONDAY + timedelta(weeks=w)
+            opened = start + timedelta(hours=9)
+            rid = (t - 1) * weeks + w + 1
+            rounds.append((rid, t, f"{start.isocalendar().year}-W{start.isocalendar().week:02d}", ts(start),
+                           ts(opened), ts(opened + timedelta(hours=72)), BANK[w % len(BANK)], int(w % 13 == 0)))
+    db.executemany("INSERT INTO round (id, team_id, period, period_start, opened_at, closes_at, driver, enps) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rounds)
+    # Some teams answer less: their small periods exercise suppression like a real company.
+    rate = {t: (0.08 if t % 25 == 0 else 0.96 + 0.04 * rng.random()) for t in range(1, teams + 1)}
+    answered: list[tuple[int, int, bool, str]] = []
+
+    def deliveries() -> Iterator[tuple]:
+        for rid, t, _period, _start, opened, _closes, _driver, _enps in rounds:
+            for m in roster[t]:
+                ok = rng.random() < rate[t]
+                status = "failed" if not ok and rng.random() < 0.05 else "sent"
+                if ok:
+                    answered.append((rid, m, bool(_enps), opened))
+                yield (rid, m, status, 1, opened, opened, opened if ok else None)
+
+    db.executemany("INSERT INTO delivery (round_id, member_id, status, attempts, due_at, sent_at, answered_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?)", deliveries())
+    mood_bias = {t: rng.uniform(-0.8, 0.8) for t in range(1, teams + 1)}
+    words = ("more time for customers", "the release went well", "too many meetings", "great support from the team")
+
+    def responses() -> Iterator[tuple]:
+        for rid, m, enps, opened in answered:
+            t = team_of[m]
+            mood = min(5, max(1, round(rng.gauss(3.6 + mood_bias[t], 0.9))))
+            comment = rng.choice(words) if rng.random() < 0.08 else None
+            yield (rid, keys[m], mood, BANK[(rid - 1) % weeks % len(BANK)],
+                   min(5, max(1, mood + rng.choice((-1, 0, 0, 1)))),
+                   rng.randint(0, 10) if enps else None, comment, opened)
+
+    db.executemany("INSERT INTO response (round_id, respondent_key, mood, driver, driver_score, enps, comment, "
+                   "answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", responses())
+    chairs, impacts = [], []
+    cid = 0
+    for t in range(1, teams + 1):
+        for w in range(weeks):
+            cid += 1
+            opened = FIRST_MONDAY + timedelta(weeks=w, days=1, hours=10)
+            chairs.append((cid, "slack", f"C{t:05d}", t, "", "ULEAD", "en", ts(opened), ts(opened + timedelta(hours=1))))
+            for _ in range(rng.randint(0, 3)):
+                impacts.append((cid, "U1", rng.choice(("better", "worse", "no_change", "unknown")), "", "", ts(opened)))
+    db.executemany("INSERT INTO empty_chair (id, platform, conversation, team_id, topic, opened_by, locale, "
+                   "opened_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", chairs)
+    db.executemany("INSERT INTO impact (chair_id, author, effect, who, note, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                   impacts)
+    db.commit()
+    n = db.execute("SELECT COUNT(*) FROM response").fetchone()[0]
+    db.execute("PRAGMA journal_mode=WAL")
+    db.close()
+    return n
+
+
+def roster_members(roster: dict[int, list[int]]) -> Iterator[int]:
+    for ms in roster.values():
+        yield from ms
+
+
+async def add_model_indexes(store: Store) -> None:
+    """Create the models' indexes that the migrations do not have yet (say so: the lead adds them)."""
+    from sqlalchemy import inspect
+    from sqlmodel import SQLModel
+
+    def run(conn) -> None:  # noqa: ANN001
+        have = {ix["name"] for t in SQLModel.metadata.tables for ix in inspect(conn).get_indexes(t)}
+        for table in SQLModel.metadata.sorted_tables:
+            for index in table.indexes:
+                if index.name not in have:
+                    print(f"note: index {index.name} is in the models but not in the migrations; created it")
+                    index.create(conn)
+
+    async with store.engine.begin() as conn:
+        await conn.run_sync(run)
+    await store.dispose()
+
+
+BARE = """
+SELECT r.period, AVG(s.mood), COUNT(s.mood)
+FROM response s JOIN round r ON r.id = s.round_id
+WHERE r.id IN (SELECT id FROM round WHERE {where} ORDER BY period_start DESC LIMIT {limit})
+GROUP BY r.period
+"""
+
+
+def median_ms(fn: Callable[[], object], runs: int) -> float:
+    fn()  # warm the page cache and the statement caches
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+async def amedian_ms(fn: Callable[[], object], runs: int) -> float:
+    await fn()  # type: ignore[misc]
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        await fn()  # type: ignore[misc]
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", help="reuse or create this SQLite file (default: a temporary one)")
+    ap.add_argument("--teams", type=int, default=100)
+    ap.add_argument("--members", type=int, default=5000)
+    ap.add_argument("--weeks", type=int, default=200)
+    ap.add_argument("--runs", type=int, default=21)
+    args = ap.parse_args()
+    tmp = tempfile.TemporaryDirectory(prefix="pulsebot-bench-")
+    path = Path(args.db) if args.db else Path(tmp.name) / "bench.db"
+    store = Store(f"sqlite+aiosqlite:///{path}")
+    fresh = not path.exists()
+    await upgrade(store)
+    await store.dispose()  # seeding writes through its own connection
+    if fresh:
+        t0 = time.perf_counter()
+        n = seed(path, teams=args.teams, members=args.members, weeks=args.weeks, rng=random.Random(7))
+        print(f"seeded {n:,} responses ({args.members:,} members, {args.teams} teams, {args.weeks} weeks) "
+              f"in {time.perf_counter() - t0:.1f} s")
+    await add_model_indexes(store)
+    now = FIRST_MONDAY + timedelta(weeks=args.weeks - 1, days=4)
+    ctx = Context(store=store, config=PulseConfig(pulse=PulseSection(min_group_size=5)),
+                  secret=b"bench-secret-0123456789", clock=FixedClock(now))
+    team = "team-042"
+    team_ms = await amedian_ms(lambda: build_report(ctx, teams=[team], weeks=WINDOW), args.runs)
+    company_ms = await amedian_ms(lambda: build_report(ctx, teams=None, weeks=WINDOW), max(5, args.runs // 3))
+    report = await build_report(ctx, teams=None, weeks=WINDOW)
+    suppressed = sum(1 for r in report.teams for p in r.periods if p.mood.__class__.__name__ == "Suppressed")
+
+    raw = sqlite3.connect(path)
+    team_sql = BARE.format(where="team_id = (SELECT id FROM team WHERE name = ?)", limit=WINDOW)
+    company_sql = BARE.format(where="1 = 1", limit=WINDOW * args.teams)
+    bare_team = median_ms(lambda: raw.execute(team_sql, (team,)).fetchall(), args.runs)
+    bare_company = median_ms(lambda: raw.execute(company_sql).fetchall(), max(5, args.runs // 3))
+    # For scale: the same aggregate over every seeded week (the team's, then the company's rows).
+    whole_team = median_ms(lambda: raw.execute(
+        BARE.format(where="team_id = (SELECT id FROM team WHERE name = ?)", limit=args.weeks), (team,)
+    ).fetchall(), args.runs)
+    whole = median_ms(lambda: raw.execute("SELECT r.period, AVG(s.mood), COUNT(s.mood) FROM response s "
+                                          "JOIN round r ON r.id = s.round_id GROUP BY r.period").fetchall(), 3)
+    raw.close()
+    await store.dispose()
+
+    team_ratio, company_ratio = team_ms / bare_team, company_ms / bare_company
+    print(f"report window: last {WINDOW} periods; {len(report.teams)} teams, {suppressed} suppressed team-periods")
+    print(f"one-team report   {team_ms:8.2f} ms   bare GROUP BY period {bare_team:7.2f} ms   ratio {team_ratio:5.2f}"
+          f"   (target ≤ 50 ms, ≤ 3×)")
+    print(f"company report    {company_ms:8.2f} ms   bare GROUP BY period {bare_company:7.2f} ms   "
+          f"ratio {company_ratio:5.2f}   (target ≤ 1000 ms, ≤ 3×)")
+    print(f"for scale, bare GROUP BY period over all {args.weeks} seeded weeks: one team {whole_team:.2f} ms "
+          f"(report/bare {team_ms / whole_team:.2f}), every team {whole:.1f} ms (report/bare {company_ms / whole:.2f})")
+    print(f"RESULT team_ms={team_ms:.2f} company_ms={company_ms:.2f} "
+          f"team_ratio={team_ratio:.2f} company_ratio={company_ratio:.2f}")
+    tmp.cleanup()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,54 @@
+"""The trend chart of one team as a PNG (matplotlib, Agg): mood per period, participation as bars.
+
+Withheld periods are gaps in the line, never a point. Built with `Figure` directly (no pyplot
+global state), so several reports can render at once from worker threads.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from handlers.i18n import t
+from handlers.reports import Mood, TeamReport
+
+logger = logging.getLogger(__name__)
+
+
+def chart_png(report: TeamReport, locale: str) -> bytes:
+    """The team's mood trend (1–5) over its periods, with participation bars on a second axis."""
+    # Imported here: matplotlib costs about half a second to import and most requests never draw.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    labels = [p.period.split("-")[-1] for p in report.periods]
+    xs = list(range(len(labels)))
+    moods = [p.mood.mean if isinstance(p.mood, Mood) else float("nan") for p in report.periods]
+    shares = [100.0 * (p.participation or 0.0) for p in report.periods]
+
+    fig = Figure(figsize=(7.0, 3.2), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    bars = ax.twinx()
+    bars.bar(xs, shares, color="#c9d6e8", width=0.6, zorder=0, label=t("reports.label.participation", locale))
+    bars.set_ylim(0, 100)
+    bars.set_ylabel(t("reports.chart.participation_axis", locale))
+    ax.set_zorder(bars.get_zorder() + 1)
+    ax.patch.set_visible(False)
+    ax.plot(xs, moods, marker="o", color="#1f5fa8", linewidth=2, label=t("reports.label.mood", locale))
+    gaps = [x for x, p in zip(xs, report.periods, strict=True) if not isinstance(p.mood, Mood)]
+    if gaps:  # a mark at the floor says "withheld", never a value
+        ax.scatter(gaps, [1.1] * len(gaps), marker="x", color="#999999", s=20)
+    ax.set_ylim(1, 5)
+    ax.set_yticks([1, 2, 3, 4, 5])
+    ax.set_ylabel(t("reports.chart.mood_axis", locale))
+    ax.set_xticks(xs, labels, fontsize=8)
+    ax.set_title(t("reports.chart.png_title", locale, team=report.team), fontsize=11)
+    ax.grid(axis="y", alpha=0.3)
+    if gaps:
+        fig.text(0.01, 0.01, t("reports.chart.gap_note", locale, k=report.min_group_size),
+                 fontsize=7, color="#666666")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

@@ -1,0 +1,307 @@
+"""The leader report rendered: JSON (`suppressed: true`, no number), CSV, plain text and a neutral Message.
+
+Renderers only read `handlers.reports` dataclasses; a withheld figure is a `Suppressed`, which has
+no number to print, so no format can leak one. Comments stay plain text: faces escape them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from typing import Any
+
+from handlers.i18n import fmt_number, fmt_percent, t, tn
+from handlers.messages import Block, Chart, Facts, Message, Notice, Text, plain_text, sparkline
+from handlers.reports import Alert, CompanyReport, Enps, Mood, Period, Score, Suppressed, TeamReport
+
+logger = logging.getLogger(__name__)
+
+TEXT_COMMENTS = 10  # comments shown in text and chat; JSON and CSV carry the whole sample
+MESSAGE_TEAMS_DETAIL = 1  # above this, a chat reply is a one-line-per-team summary
+
+
+def _r(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def _mood_json(p: Period) -> dict[str, Any]:
+    if not isinstance(p.mood, Mood):
+        return {"suppressed": True}
+    return {
+        "suppressed": False,
+        "mean": _r(p.mood.mean),
+        "respondents": p.mood.respondents,
+        "distribution": {str(v): c for v, c in enumerate(p.mood.distribution, start=1)},
+        "delta": _r(p.mood_delta),
+    }
+
+
+def _period_json(p: Period) -> dict[str, Any]:
+    return {
+        "period": p.period,
+        "start": p.start.date().isoformat(),
+        "open": p.open,
+        "driver": p.driver,
+        "delivered": p.delivered,
+        "answered": p.answered,
+        "participation": _r(p.participation, 3),
+        "participation_delta": _r(p.participation_delta, 3),
+        "respondents": p.respondents,
+        "failed_deliveries": p.failed,
+        "mood": _mood_json(p),
+    }
+
+
+def _score_json(name: str, s: Score | Suppressed) -> dict[str, Any]:
+    if isinstance(s, Score):
+        return {"driver": name, "suppressed": False, "mean": _r(s.mean), "respondents": s.respondents}
+    return {"driver": name, "suppressed": True}
+
+
+def _enps_json(e: Enps | Suppressed | None) -> dict[str, Any] | None:
+    if e is None:
+        return None
+    if not isinstance(e, Enps):
+        return {"suppressed": True}
+    return {"suppressed": False, "score": _r(e.score, 1), "promoters": _r(e.promoters, 3),
+            "passives": _r(e.passives, 3), "detractors": _r(e.detractors, 3), "respondents": e.respondents}
+
+
+def _alert_json(a: Alert) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": a.kind, "period": a.period, "value": _r(a.value, 3)}
+    if a.baseline is not None:
+        out["baseline"] = _r(a.baseline)
+    return out
+
+
+def team_json(r: TeamReport) -> dict[str, Any]:
+    """One team's report as JSON-ready data."""
+    c = r.chairs
+    return {
+        "team": r.team,
+        "periods": [_period_json(p) for p in r.periods],
+        "trend": [
+            {"period": p.period, "mood": _r(p.mood.mean)} if isinstance(p.mood, Mood)
+            else {"period": p.period, "suppressed": True}
+            for p in r.periods
+        ],
+        "drivers": [_score_json(name, s) for name, s in r.drivers],
+        "enps": _enps_json(r.enps),
+        "comments": list(r.comments),
+        "empty_chair": {
+            "opened": c.opened, "with_impact": c.with_impact, "share_with_impact": _r(c.share_with_impact, 3),
+            "impacts": {"better": c.better, "worse": c.worse, "no_change": c.no_change, "unknown": c.unknown},
+            "open_unknowns": c.unknown,
+        },
+        "alerts": [_alert_json(a) for a in r.alerts],
+        "failed_deliveries": r.failed_deliveries,
+    }
+
+
+def report_json(report: CompanyReport) -> dict[str, Any]:
+    """The whole report as JSON-ready data; `suppressed: true` and no number where a figure is withheld."""
+    return {
+        "generated_at": report.generated_at.isoformat(),
+        "weeks": report.weeks,
+        "min_group_size": report.min_group_size,
+        "teams": [team_json(r) for r in report.teams],
+    }
+
+
+# ---------------------------------------------------------------- CSV
+
+CSV_COLUMNS = ("team", "period", "metric", "value", "suppressed")
+
+
+def _csv_rows(r: TeamReport) -> list[tuple[str, str, str, Any, str]]:
+    rows: list[tuple[str, str, str, Any, str]] = []
+
+    def add(period: str, metric: str, value: Any, suppressed: bool = False) -> None:
+        rows.append((r.team, period, metric, "" if suppressed or value is None else value,
+                     "true" if suppressed else "false"))
+
+    for p in r.periods:
+        add(p.period, "delivered", p.delivered)
+        add(p.period, "answered", p.answered)
+        add(p.period, "participation", _r(p.participation, 3))
+        add(p.period, "participation_delta", _r(p.participation_delta, 3))
+        add(p.period, "respondents", p.respondents)
+        add(p.period, "failed_deliveries", p.failed)
+        if isinstance(p.mood, Mood):
+            add(p.period, "mood_mean", _r(p.mood.mean))
+            add(p.period, "mood_delta", _r(p.mood_delta))
+            for v, c in enumerate(p.mood.distribution, start=1):
+                add(p.period, f"mood_{v}", c)
+        else:
+            add(p.period, "mood_mean", None, suppressed=True)
+    for name, s in r.drivers:
+        add("", f"driver_{name}", _r(s.mean) if isinstance(s, Score) else None, not isinstance(s, Score))
+    if r.enps is not None:
+        add("", "enps", _r(r.enps.score, 1) if isinstance(r.enps, Enps) else None, not isinstance(r.enps, Enps))
+    ch = r.chairs
+    for metric, value in (("chairs_opened", ch.opened), ("chairs_with_impact", ch.with_impact),
+                          ("impacts_better", ch.better), ("impacts_worse", ch.worse),
+                          ("impacts_no_change", ch.no_change), ("impacts_unknown", ch.unknown)):
+        add("", metric, value)
+    for a in r.alerts:
+        add(a.period, f"alert_{a.kind}", _r(a.value, 3))
+    for comment in r.comments:
+        add("", "comment", comment)
+    return rows
+
+
+def report_csv(report: CompanyReport) -> str:
+    """The report as CSV, one figure per row (team, period, metric, value, suppressed)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in report.teams:
+        writer.writerows(_csv_rows(r))
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- text and Message
+
+
+def _num(value: float, locale: str, digits: int = 1) -> str:
+    return fmt_number(value, locale, digits)
+
+
+def _signed(value: float, locale: str, digits: int = 1) -> str:
+    sign = "+" if value > 0 else ("−" if value < 0 else "±")
+    return sign + _num(abs(value), locale, digits)
+
+
+def driver_label(name: str, locale: str) -> str:
+    """A driver's short name ("Clarity", "Claridad"); the key itself if the catalog lacks it."""
+    msg_id = f"driver.short.{name}"
+    text = t(msg_id, locale)
+    return name if text == msg_id else text
+
+
+def _mood_fact(p: Period, r: TeamReport, locale: str) -> str:
+    if not isinstance(p.mood, Mood):
+        return t("reports.suppressed", locale, k=r.min_group_size)
+    text = _num(p.mood.mean, locale)
+    if p.mood_delta is not None:
+        text = t("reports.with_delta", locale, value=text, delta=_signed(p.mood_delta, locale))
+    return text
+
+
+def _participation_fact(p: Period, locale: str) -> str:
+    if p.participation is None:
+        return t("reports.none_delivered", locale)
+    text = t("reports.participation_value", locale, share=fmt_percent(p.participation, locale),
+             answered=fmt_number(p.answered, locale), delivered=fmt_number(p.delivered, locale))
+    if p.open:
+        text = t("reports.still_open", locale, value=text)
+    return text
+
+
+def _alert_text(a: Alert, locale: str) -> str:
+    if a.kind == "mood_drop":
+        return t("reports.alert.mood_drop", locale, period=a.period, mood=_num(a.value, locale),
+                 baseline=_num(a.baseline or 0.0, locale))
+    return t("reports.alert.low_participation", locale, period=a.period, share=fmt_percent(a.value, locale))
+
+
+def _facts(r: TeamReport, locale: str) -> list[tuple[str, str]]:
+    items: list[tuple[str, str]] = []
+    p = r.latest
+    if p is not None:
+        items.append((t("reports.label.period", locale), p.period))
+        items.append((t("reports.label.participation", locale), _participation_fact(p, locale)))
+        items.append((t("reports.label.mood", locale), _mood_fact(p, r, locale)))
+        if isinstance(p.mood, Mood):
+            dist = " · ".join(f"{v}: {fmt_number(c, locale)}" for v, c in enumerate(p.mood.distribution, 1))
+            items.append((t("reports.label.distribution", locale), dist))
+    for name, s in r.drivers:
+        value = _num(s.mean, locale) if isinstance(s, Score) else t("reports.suppressed", locale, k=r.min_group_size)
+        items.append((t("reports.label.driver", locale, driver=driver_label(name, locale)), value))
+    if r.enps is not None:
+        value = (t("reports.enps_value", locale, score=_signed(r.enps.score, locale, 0),
+                   promoters=fmt_percent(r.enps.promoters, locale),
+                   detractors=fmt_percent(r.enps.detractors, locale))
+                 if isinstance(r.enps, Enps) else t("reports.suppressed", locale, k=r.min_group_size))
+        items.append((t("reports.label.enps", locale), value))
+    c = r.chairs
+    chair = tn("reports.chairs_opened", c.opened, locale)
+    if c.opened:
+        chair = t("reports.chairs_detail", locale, opened=chair,
+                  share=fmt_percent(c.share_with_impact or 0.0, locale),
+                  better=fmt_number(c.better, locale), worse=fmt_number(c.worse, locale),
+                  no_change=fmt_number(c.no_change, locale), unknown=fmt_number(c.unknown, locale))
+    items.append((t("reports.label.empty_chair", locale), chair))
+    if r.failed_deliveries:
+        items.append((t("reports.label.failed", locale), fmt_number(r.failed_deliveries, locale)))
+    return items
+
+
+def _team_blocks(r: TeamReport, locale: str, png: bytes | None = None) -> list[Block]:
+    blocks: list[Block] = [
+        Text(t("reports.title", locale, team=r.team, n=fmt_number(r.weeks, locale)), "heading"),
+    ]
+    if not r.periods:
+        blocks.append(Notice(t("reports.no_rounds", locale)))
+    blocks.append(Facts(tuple(_facts(r, locale))))
+    if r.periods:
+        blocks.append(Chart(
+            title=t("reports.chart.title", locale), labels=tuple(p.period for p in r.periods),
+            points=r.trend, png=png, alt_text=t("reports.chart.alt", locale, team=r.team,
+                                                trend=sparkline(r.trend)),
+        ))
+    blocks.extend(Notice(_alert_text(a, locale), "warning") for a in r.alerts)
+    if r.comments:
+        blocks.append(Text(t("reports.comments", locale), "strong"))
+        blocks.extend(Text(c, "quote") for c in r.comments[:TEXT_COMMENTS])
+    blocks.append(Text(t("reports.anonymity_note", locale, k=r.min_group_size), "muted"))
+    return blocks
+
+
+def _summary_line(r: TeamReport, locale: str) -> str:
+    p = r.latest
+    if p is None:
+        return t("reports.no_rounds", locale)
+    parts = [_mood_fact(p, r, locale), _participation_fact(p, locale), sparkline(r.trend)]
+    if r.alerts:
+        parts.append("⚠ " + tn("reports.alerts_count", len(r.alerts), locale))
+    return " · ".join(parts)
+
+
+def report_message(report: CompanyReport, locale: str, *, png: bytes | None = None) -> Message:
+    """A neutral Message for faces: one team in detail, several as one summary line each."""
+    blocks: list[Block]
+    if not report.teams:
+        blocks = [Notice(t("reports.no_teams", locale))]
+    elif len(report.teams) <= MESSAGE_TEAMS_DETAIL:
+        blocks = _team_blocks(report.teams[0], locale, png)
+    else:
+        blocks = [
+            Text(t("reports.summary_title", locale, n=fmt_number(report.weeks, locale)), "heading"),
+            Facts(tuple((r.team, _summary_line(r, locale)) for r in report.teams)),
+        ]
+        blocks.extend(Notice(f"{r.team}: {_alert_text(a, locale)}", "warning")
+                      for r in report.teams for a in r.alerts)
+        blocks.append(Text(t("reports.summary_hint", locale), "muted"))
+    fallback = t("reports.fallback", locale, teams=", ".join(r.team for r in report.teams[:5]))
+    return Message(blocks=tuple(blocks), fallback=fallback, locale=locale)
+
+
+def report_text(report: CompanyReport, locale: str) -> str:
+    """The report as plain text (the CLI's and the console's), every team in detail, with sparklines."""
+    if not report.teams:
+        return t("reports.no_teams", locale)
+    parts = []
+    for r in report.teams:
+        parts.append(plain_text(Message(blocks=tuple(_team_blocks(r, locale)), fallback="", locale=locale)))
+    return ("\n\n" + "─" * 40 + "\n\n").join(parts) + "\n"
+
+
+def help_message(locale: str) -> Message:
+    """Usage of `/team-pulse`."""
+    title = t("reports.help.title", locale)
+    return Message((Text(title, "heading"), Text(t("reports.help.body", locale))), fallback=title, locale=locale)

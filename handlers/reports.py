@@ -1,0 +1,432 @@
+"""The leader report: per team and period figures computed in SQL, with the anonymity rule in one place.
+
+Every figure built from what people answered passes through `guard()`: below the min group size
+it becomes `SUPPRESSED`, which carries no number. Window figures (drivers, eNPS) and comments
+only draw on periods that passed the rule themselves, so two windows cannot be subtracted to
+isolate a small group. Participation and the empty chair are not answers (deliveries know who
+answered, never what; impacts are posted openly in the channel), so they are not suppressed.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache, partial
+from typing import Any, Literal
+
+from sqlalchemy import Integer, and_, bindparam, case, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from handlers.context import Context
+from handlers.errors import Invalid, NotFound
+from storage.models import Delivery, EmptyChair, Impact, Response, Round, Team
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_WEEKS = 12
+MAX_WEEKS = 104
+MAX_COMMENTS = 50  # per team; a random sample of the eligible ones
+ALERT_MOOD_DROP = 0.5  # against the mean of the previous periods below
+ALERT_BASELINE_PERIODS = 4
+ALERT_PARTICIPATION = 0.5
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """A withheld figure: fewer than the min group size answered. It holds no number on purpose."""
+
+
+SUPPRESSED = Suppressed()
+
+
+def passes(respondents: int, min_group_size: int) -> bool:
+    """The anonymity rule, the only place it is written: a group this large may be shown."""
+    return respondents >= min_group_size
+
+
+def guard[T](respondents: int, min_group_size: int, build: Callable[[], T]) -> T | Suppressed:
+    """Build a figure only for a group that passes the rule; otherwise withhold it."""
+    return build() if passes(respondents, min_group_size) else SUPPRESSED
+
+
+@dataclass(frozen=True)
+class Mood:
+    """Mood of one period: mean of the 1–5 answers and how many chose each value."""
+
+    mean: float
+    distribution: tuple[int, int, int, int, int]
+    respondents: int
+
+
+@dataclass(frozen=True)
+class Score:
+    """A driver's mean (1–5, agree) over the window's periods that passed the rule."""
+
+    mean: float
+    respondents: int
+
+
+@dataclass(frozen=True)
+class Enps:
+    """eNPS = % promoters (9–10) − % detractors (0–6), in points from −100 to 100."""
+
+    score: float
+    promoters: float
+    passives: float
+    detractors: float
+    respondents: int
+
+
+@dataclass(frozen=True)
+class Period:
+    """One round of a team: participation (never suppressed) and its mood (guarded)."""
+
+    period: str
+    start: datetime
+    open: bool
+    driver: str
+    delivered: int
+    answered: int
+    failed: int
+    respondents: int
+    mood: Mood | Suppressed
+    mood_delta: float | None = None  # None when this or the previous period's mood is withheld
+    participation_delta: float | None = None
+
+    @property
+    def participation(self) -> float | None:
+        """Answered / delivered, None when nothing was delivered."""
+        return self.answered / self.delivered if self.delivered else None
+
+
+@dataclass(frozen=True)
+class Chairs:
+    """The empty chair in the team's meetings over the window."""
+
+    opened: int = 0
+    with_impact: int = 0
+    better: int = 0
+    worse: int = 0
+    no_change: int = 0
+    unknown: int = 0  # "we don't know": each one is an open follow-up question
+
+    @property
+    def share_with_impact(self) -> float | None:
+        """Chairs with at least one impact / chairs opened."""
+        return self.with_impact / self.opened if self.opened else None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Something a leader should look at: `mood_drop` (value vs baseline) or `low_participation`."""
+
+    kind: Literal["mood_drop", "low_participation"]
+    period: str
+    value: float
+    baseline: float | None = None
+
+
+@dataclass(frozen=True)
+class TeamReport:
+    """One team's report: periods oldest first."""
+
+    team: str
+    weeks: int
+    min_group_size: int
+    periods: tuple[Period, ...] = ()
+    drivers: tuple[tuple[str, Score | Suppressed], ...] = ()
+    enps: Enps | Suppressed | None = None  # None: not asked in the window
+    comments: tuple[str, ...] = ()
+    chairs: Chairs = field(default_factory=Chairs)
+    alerts: tuple[Alert, ...] = ()
+
+    @property
+    def latest(self) -> Period | None:
+        """The most recent period, if any."""
+        return self.periods[-1] if self.periods else None
+
+    @property
+    def trend(self) -> tuple[float | None, ...]:
+        """One mood point per period; None where withheld."""
+        return tuple(p.mood.mean if isinstance(p.mood, Mood) else None for p in self.periods)
+
+    @property
+    def failed_deliveries(self) -> int:
+        """Check-ins that could not be delivered in the window (operators should look)."""
+        return sum(p.failed for p in self.periods)
+
+
+@dataclass(frozen=True)
+class CompanyReport:
+    """The reports of several teams (every team for a global leader or the operator)."""
+
+    generated_at: datetime
+    weeks: int
+    min_group_size: int
+    teams: tuple[TeamReport, ...]
+
+    def team(self, name: str) -> TeamReport | None:
+        """The report of the team called `name`."""
+        return next((r for r in self.teams if r.team == name), None)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite gives naive datetimes back for aware columns; they are UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _n(value: Any) -> int:
+    return int(value or 0)  # SUM over no rows is NULL; PostgreSQL sums come back as Decimal
+
+
+# Core tables: the report is aggregate SQL, not ORM objects.
+RND, DLV, RSP = Round.__table__, Delivery.__table__, Response.__table__  # type: ignore[attr-defined]
+CHAIR, IMPACT, TEAM = EmptyChair.__table__, Impact.__table__, Team.__table__  # type: ignore[attr-defined]
+
+
+def _count_if(cond: Any) -> Any:
+    # COUNT(*) FILTER (WHERE …): SQLite ≥ 3.30 and PostgreSQL; cheaper than SUM(CASE …) in SQLite.
+    return func.count().filter(cond)
+
+
+# Statements are built once per shape and take bound values, so SQLAlchemy's compiled cache
+# serves every report: building a select costs more than running it for one team.
+_NOW = bindparam("now", type_=RND.c.opened_at.type)
+_FALLBACK = bindparam("fallback", type_=CHAIR.c.opened_at.type)
+
+
+def _window(all_teams: bool, limit: str) -> Any:
+    """Ids of the last `:limit` rounds of each team: a correlated LIMIT per team walks the
+    (team_id, period_start) index backwards, far cheaper than ranking every round with ROW_NUMBER."""
+    last = RND.alias("last")
+    per_team = (
+        select(last.c.id).where(last.c.team_id == TEAM.c.id, last.c.opened_at <= _NOW)
+        .order_by(last.c.period_start.desc()).limit(bindparam(limit, type_=Integer))
+        .correlate(TEAM).scalar_subquery()
+    )
+    ids = select(RND.c.id, RND.c.team_id, RND.c.period_start).select_from(TEAM.join(RND, RND.c.id.in_(per_team)))
+    if not all_teams:
+        ids = ids.where(TEAM.c.id.in_(bindparam("team_ids", expanding=True)))
+    return ids.cte(f"win_{limit}")
+
+
+@cache
+def _period_query(all_teams: bool) -> Any:
+    """Per round of the last `:depth` rounds of each team: delivery and response aggregates, one query."""
+    win = _window(all_teams, "depth")
+    in_window = select(win.c.id)
+    deliveries = (
+        select(
+            DLV.c.round_id.label("rid"),
+            func.count().label("delivered"),
+            func.count(DLV.c.answered_at).label("answered"),
+            _count_if(DLV.c.status == "failed").label("failed"),
+        ).where(DLV.c.round_id.in_(in_window)).group_by(DLV.c.round_id).subquery("d")
+    )
+    responses = (
+        select(
+            RSP.c.round_id.label("rid"),
+            # (round_id, respondent_key) is unique, so counting rows counts distinct respondents.
+            func.count().label("respondents"),
+            *(_count_if(RSP.c.mood == v) for v in range(1, 6)),
+            func.count(RSP.c.driver_score),
+            func.sum(RSP.c.driver_score),
+            func.count(RSP.c.enps),
+            _count_if(RSP.c.enps >= 9),
+            _count_if(RSP.c.enps <= 6),
+        ).where(RSP.c.round_id.in_(in_window)).group_by(RSP.c.round_id).subquery("s")
+    )
+    still_open = and_(RND.c.closed_at.is_(None), RND.c.closes_at > _NOW)
+    # Column order is what `_periods` reads by position (positions are cheaper than names).
+    return (
+        select(
+            RND.c.team_id, RND.c.id, RND.c.period, RND.c.period_start, case((still_open, 1), else_=0),
+            RND.c.driver, deliveries.c.delivered, deliveries.c.answered, deliveries.c.failed,
+            *(c for c in responses.c if c.name != "rid"),
+        )
+        .select_from(
+            win.join(RND, RND.c.id == win.c.id)
+            .outerjoin(deliveries, deliveries.c.rid == win.c.id)
+            .outerjoin(responses, responses.c.rid == win.c.id)
+        )
+        .order_by(win.c.team_id, win.c.period_start)
+    )
+
+
+@cache
+def _comments_query() -> Any:
+    """A random sample of comments per team, from the rounds given (those that passed the rule)."""
+    ranked = (
+        select(RND.c.team_id, RSP.c.comment,
+               func.row_number().over(partition_by=RND.c.team_id, order_by=func.random()).label("rn"))
+        .select_from(RSP.join(RND, RND.c.id == RSP.c.round_id))
+        .where(RSP.c.round_id.in_(bindparam("round_ids", expanding=True)),
+               RSP.c.comment.is_not(None), RSP.c.comment != "")
+        .subquery()
+    )
+    return select(ranked.c.team_id, ranked.c.comment).where(ranked.c.rn <= MAX_COMMENTS)
+
+
+@cache
+def _chairs_query(all_teams: bool) -> Any:
+    """Chair figures per team since its window's first period (else `:fallback`), one query."""
+    win = _window(all_teams, "weeks")
+    since = select(win.c.team_id, func.min(win.c.period_start).label("since")).group_by(win.c.team_id).subquery()
+    stmt = (
+        select(
+            TEAM.c.id,
+            func.count(func.distinct(CHAIR.c.id)),
+            func.count(func.distinct(IMPACT.c.chair_id)),
+            *(_count_if(IMPACT.c.effect == e) for e in ("better", "worse", "no_change", "unknown")),
+        )
+        # Driven by team so the (team_id, opened_at) index finds each team's chairs directly.
+        .select_from(
+            TEAM.outerjoin(since, since.c.team_id == TEAM.c.id)
+            .join(CHAIR, and_(CHAIR.c.team_id == TEAM.c.id,
+                              CHAIR.c.opened_at >= func.coalesce(since.c.since, _FALLBACK)))
+            .outerjoin(IMPACT, IMPACT.c.chair_id == CHAIR.c.id)
+        )
+        .group_by(TEAM.c.id)
+    )
+    if not all_teams:
+        stmt = stmt.where(TEAM.c.id.in_(bindparam("team_ids", expanding=True)))
+    return stmt
+
+
+# Positions in a `_period_query` row.
+_ID, _PERIOD, _START, _OPEN, _DRIVER, _DELIVERED, _ANSWERED, _FAILED, _RESPONDENTS = range(1, 10)
+_MOOD = slice(10, 15)
+_DRIVER_N, _DRIVER_SUM, _ENPS_N, _PROMOTERS, _DETRACTORS = range(15, 20)
+
+
+def _mood(dist: tuple[int, ...]) -> Mood:
+    n = sum(dist)
+    return Mood(mean=(dist[0] + 2 * dist[1] + 3 * dist[2] + 4 * dist[3] + 5 * dist[4]) / n,
+                distribution=dist, respondents=n)  # type: ignore[arg-type]
+
+
+def _periods(rows: list[Any], k: int) -> list[Period]:
+    out: list[Period] = []
+    prev_mood: Mood | Suppressed | None = None
+    prev_part: float | None = None
+    for row in rows:
+        # COUNT(*) FILTER gives integers; the whole row is NULL when nobody answered at all.
+        dist = tuple(row[_MOOD]) if row[_RESPONDENTS] is not None else (0, 0, 0, 0, 0)
+        mood = guard(sum(dist), k, partial(_mood, dist))
+        delivered, answered = _n(row[_DELIVERED]), _n(row[_ANSWERED])
+        part = answered / delivered if delivered else None
+        out.append(Period(
+            period=row[_PERIOD], start=as_utc(row[_START]), open=bool(row[_OPEN]), driver=row[_DRIVER],
+            delivered=delivered, answered=answered, failed=_n(row[_FAILED]),
+            respondents=_n(row[_RESPONDENTS]), mood=mood,
+            mood_delta=(mood.mean - prev_mood.mean
+                        if isinstance(mood, Mood) and isinstance(prev_mood, Mood) else None),
+            participation_delta=part - prev_part if part is not None and prev_part is not None else None,
+        ))
+        prev_mood, prev_part = mood, part
+    return out
+
+
+def _alerts(periods: list[Period]) -> tuple[Alert, ...]:
+    """Alerts on the latest closed round (an open one is still collecting answers)."""
+    closed = [i for i, p in enumerate(periods) if not p.open]
+    if not closed:
+        return ()
+    i = closed[-1]
+    cur = periods[i]
+    alerts: list[Alert] = []
+    earlier = [p.mood.mean for p in periods[max(0, i - ALERT_BASELINE_PERIODS):i] if isinstance(p.mood, Mood)]
+    if isinstance(cur.mood, Mood) and earlier:
+        baseline = sum(earlier) / len(earlier)
+        if baseline - cur.mood.mean >= ALERT_MOOD_DROP - 1e-9:
+            alerts.append(Alert("mood_drop", cur.period, cur.mood.mean, baseline))
+    if cur.participation is not None and cur.participation < ALERT_PARTICIPATION:
+        alerts.append(Alert("low_participation", cur.period, cur.participation))
+    return tuple(alerts)
+
+
+def _drivers(rows: list[Any], k: int) -> tuple[tuple[str, Score | Suppressed], ...]:
+    """Mean per driver over the window, from the periods whose driver answers passed the rule."""
+    sums: dict[str, list[int]] = {}
+    for row in rows:
+        entry = sums.setdefault(row[_DRIVER], [0, 0])
+        n = _n(row[_DRIVER_N])
+        if passes(n, k):
+            entry[0] += _n(row[_DRIVER_SUM])
+            entry[1] += n
+    return tuple(
+        (name, guard(n, k, partial(Score, mean=s / n if n else 0.0, respondents=n)))
+        for name, (s, n) in sorted(sums.items())
+    )
+
+
+def _enps(rows: list[Any], k: int) -> Enps | Suppressed | None:
+    asked = [r for r in rows if _n(r[_ENPS_N])]
+    if not asked:
+        return None
+    use = [r for r in asked if passes(_n(r[_ENPS_N]), k)]
+    n = sum(_n(r[_ENPS_N]) for r in use)
+    pro = sum(_n(r[_PROMOTERS]) for r in use)
+    det = sum(_n(r[_DETRACTORS]) for r in use)
+    return guard(n, k, lambda: Enps(score=100.0 * (pro - det) / n, promoters=pro / n,
+                                    passives=(n - pro - det) / n, detractors=det / n, respondents=n))
+
+
+async def _comments(conn: AsyncConnection, round_ids: list[int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = defaultdict(list)
+    if round_ids:
+        for team_id, comment in (await conn.execute(_comments_query(), {"round_ids": round_ids})).all():
+            out[team_id].append(comment)
+    for comments in out.values():
+        random.shuffle(comments)  # no order that could hint at who or when
+    return out
+
+
+async def build_report(ctx: Context, *, teams: list[str] | None, weeks: int = DEFAULT_WEEKS) -> CompanyReport:
+    """The report of `teams` (None: every team) over the last `weeks` periods, in four queries.
+
+    Raises `Invalid` for weeks outside 1–104 and `NotFound` for a team name that does not exist.
+    No permission check here: `team_pulse` does it for people; the operator's CLI reads everything.
+    """
+    if not 1 <= weeks <= MAX_WEEKS:
+        raise Invalid("reports.weeks_invalid", max=MAX_WEEKS)
+    k, now = ctx.min_group_size, as_utc(ctx.clock.now())
+    async with ctx.store.engine.connect() as conn:
+        team_q = select(TEAM.c.id, TEAM.c.name)
+        if teams is not None:
+            team_q = team_q.where(TEAM.c.name.in_(teams))
+        names: dict[int, str] = {tid: name for tid, name in (await conn.execute(team_q)).all()}
+        if teams is not None and (missing := sorted(set(teams) - set(names.values()))):
+            known = (await conn.execute(select(TEAM.c.name).order_by(TEAM.c.name))).scalars().all()
+            raise NotFound("reports.unknown_team", team=", ".join(missing), teams=", ".join(known))
+        if not names:
+            return CompanyReport(now, weeks, k, ())
+        params: dict[str, Any] = {"now": now, "weeks": weeks, "fallback": now - timedelta(weeks=weeks)}
+        if teams is not None:
+            params["team_ids"] = list(names)
+        # One period more than shown (the first delta looks back), and enough for the alert baseline.
+        params["depth"] = max(weeks + 1, ALERT_BASELINE_PERIODS + 2)
+        rows = (await conn.execute(_period_query(teams is None), params)).all()
+        by_team: dict[int, list[Any]] = defaultdict(list)
+        for row in rows:
+            by_team[row[0]].append(row)
+        shown = {tid: r[-weeks:] for tid, r in by_team.items()}
+        eligible = [r[_ID] for rs in shown.values() for r in rs if passes(_n(r[_RESPONDENTS]), k)]
+        comments = await _comments(conn, eligible)
+        chairs = {row[0]: Chairs(*(_n(v) for v in row[1:]))
+                  for row in (await conn.execute(_chairs_query(teams is None), params)).all()}
+    reports = []
+    for tid, name in sorted(names.items(), key=lambda kv: kv[1]):
+        periods = _periods(by_team.get(tid, []), k)
+        reports.append(TeamReport(
+            team=name, weeks=weeks, min_group_size=k,
+            periods=tuple(periods[-weeks:]), drivers=_drivers(shown.get(tid, []), k),
+            enps=_enps(shown.get(tid, []), k), comments=tuple(comments.get(tid, ())),
+            chairs=chairs.get(tid, Chairs()), alerts=_alerts(periods),
+        ))
+    logger.info("report built", extra={"teams": len(reports), "weeks": weeks, "rounds": len(rows)})
+    return CompanyReport(now, weeks, k, tuple(reports))

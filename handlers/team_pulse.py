@@ -1,0 +1,69 @@
+"""`/team-pulse [team] [weeks]`: the leader report, privately, to the team's leaders and global leaders only."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlmodel import col
+from sqlmodel import select as sm_select
+
+from handlers.charts import chart_png
+from handlers.context import Context
+from handlers.errors import Invalid, NotAllowed, NotFound
+from handlers.members import actor_locale
+from handlers.messages import Outcome
+from handlers.ports import Actor, Where
+from handlers.report_render import help_message, report_message
+from handlers.reports import DEFAULT_WEEKS, MAX_WEEKS, build_report
+from storage.models import Leader, Team
+
+logger = logging.getLogger(__name__)
+
+
+def parse_request(text: str) -> tuple[str | None, int]:
+    """`[team] [weeks]` → (team or None, weeks); team names may contain spaces."""
+    words = text.split()
+    weeks = DEFAULT_WEEKS
+    if words and words[-1].lstrip("+-").isdigit():
+        weeks = int(words.pop())
+        if not 1 <= weeks <= MAX_WEEKS:
+            raise Invalid("reports.weeks_invalid", max=MAX_WEEKS)
+    return (" ".join(words) or None), weeks
+
+
+async def readable_teams(ctx: Context, actor: Actor) -> tuple[bool, list[str]]:
+    """(is a global leader, names of the teams this actor may read), from the Leader rows."""
+    async with ctx.store.session() as session:
+        refs = (await session.exec(sm_select(Leader.team_id).where(col(Leader.user_ref).in_(actor.ids())))).all()
+        is_global = any(ref is None for ref in refs)
+        stmt = sm_select(Team.name).order_by(Team.name)
+        if not is_global:
+            stmt = stmt.where(col(Team.id).in_([ref for ref in refs if ref is not None]))
+        return is_global, list((await session.exec(stmt)).all())
+
+
+async def team_pulse(ctx: Context, actor: Actor, where: Where, text: str) -> Outcome:
+    """`/team-pulse [team] [weeks]`: the report, privately, to the team's leaders and global leaders only."""
+    locale = await actor_locale(ctx, actor)
+    if text.strip().lower() in ("help", "ayuda"):
+        return Outcome(reply=help_message(locale))
+    name, weeks = parse_request(text)
+    is_global, allowed = await readable_teams(ctx, actor)
+    if not allowed and not is_global:
+        raise NotAllowed("reports.not_a_leader")
+    teams: list[str] | None = None if is_global else allowed
+    if name is not None:
+        match = next((n for n in allowed if n.casefold() == name.casefold()), None)
+        if match is None and is_global:
+            raise NotFound("reports.unknown_team", team=name, teams=", ".join(allowed))
+        if match is None:
+            # The same answer whether the team exists or not: a refusal tells nothing.
+            raise NotAllowed("reports.not_allowed", team=name)
+        teams = [match]
+    report = await build_report(ctx, teams=teams, weeks=weeks)
+    png = None
+    if len(report.teams) == 1 and report.teams[0].periods:
+        png = await asyncio.to_thread(chart_png, report.teams[0], locale)
+    logger.info("team pulse read", extra={"teams": len(report.teams), "weeks": weeks, "where": where.kind})
+    return Outcome(reply=report_message(report, locale, png=png))
