@@ -1,0 +1,1 @@
+"""The Microsoft Teams face: Agents SDK hosting, Adaptive Cards, proactive messages, app package."""

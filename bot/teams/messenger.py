@@ -1,0 +1,251 @@
+"""TeamsMessenger: the core's outbound port on Teams, through the SDK's proactive messaging.
+
+A member's `conversation_ref` is a serialized `ConversationReference` (service URL, tenant, bot,
+user). The personal conversation id lives in `dm_conversation`; when there is none yet (a member
+met only through a team roster), the one-to-one conversation is created first and remembered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+import aiohttp
+from microsoft_agents.activity import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationParameters,
+    ConversationReference,
+)
+from microsoft_agents.hosting.aiohttp import CloudAdapter
+from microsoft_agents.hosting.core import TurnContext
+from microsoft_agents.hosting.core.authorization import AuthenticationConstants
+
+from bot.teams.cards import CARD_CONTENT_TYPE, render_message
+from handlers.context import Context
+from handlers.members import upsert_member
+from handlers.messages import Message
+from handlers.ports import Actor, Recipient, SendError, Sent
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "teams"
+CHANNEL_ID = "msteams"
+# Used for a conversation the bot has not heard from since it started (the global endpoint).
+DEFAULT_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
+
+
+def base_conversation(conversation_id: str) -> str:
+    """A channel conversation without its thread suffix (`19:…@thread.tacv2;messageid=…`)."""
+    return conversation_id.split(";", 1)[0]
+
+
+def card_activity(message: Message, *, before: Message | None = None) -> Activity:
+    """A message activity carrying the message as one Adaptive Card."""
+    card = render_message(message, before=before)
+    return Activity(
+        type=ActivityTypes.message,
+        summary=(message.fallback or "")[:200] or None,
+        attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
+    )
+
+
+def dump_reference(reference: ConversationReference) -> str:
+    """A conversation reference as the JSON stored in `Member.conversation_ref`."""
+    reference = reference.model_copy(update={"activity_id": None})
+    return json.dumps(reference.model_dump(mode="json", by_alias=True, exclude_none=True))
+
+
+def load_reference(text: str) -> ConversationReference:
+    """A stored conversation reference back (raises ValueError when it is not one)."""
+    return ConversationReference.model_validate(json.loads(text))
+
+
+def _send_error(exc: BaseException) -> SendError:
+    """Map a connector failure to the core's retry rules."""
+    if isinstance(exc, aiohttp.ClientResponseError):
+        if exc.status == 429:
+            retry_after = None
+            if exc.headers and (value := exc.headers.get("Retry-After")):
+                try:
+                    retry_after = float(value)
+                except ValueError:
+                    retry_after = None
+            return SendError("teams.rate_limited", transient=True, retry_after=retry_after)
+        if exc.status >= 500:
+            return SendError(f"teams.http_{exc.status}", transient=True)
+        # 403: the user blocked or uninstalled the bot; 404: conversation gone. Retrying won't help.
+        return SendError(f"teams.http_{exc.status}", transient=False)
+    if isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | ConnectionError):
+        return SendError("teams.connection", transient=True)
+    return SendError(f"teams.{type(exc).__name__}", transient=False)
+
+
+class TeamsMessenger:
+    """`handlers.ports.Messenger` for Teams."""
+
+    platform = PLATFORM
+
+    def __init__(self, ctx: Context, adapter: CloudAdapter, bot_app_id: str) -> None:
+        self._ctx = ctx
+        self._adapter = adapter
+        self._app_id = bot_app_id
+        # What the bot learnt from inbound activities: conversation → reference. Channels are not
+        # members, so their service URL is not stored; after a restart the global one is used.
+        self._refs: dict[str, ConversationReference] = {}
+        self._created: dict[str, str] = {}  # user id → personal conversation created this run
+
+    # -- what the bot learns from inbound traffic ----------------------------------------------
+    def remember(self, reference: ConversationReference) -> None:
+        """Keep a conversation's service URL, tenant and bot account for later posts."""
+        conversation = base_conversation(reference.conversation.id)
+        self._refs[conversation] = reference.model_copy(
+            update={
+                "activity_id": None,
+                "conversation": reference.conversation.model_copy(update={"id": conversation}),
+            }
+        )
+
+    def _reference_for(self, conversation: str) -> ConversationReference:
+        known = self._refs.get(base_conversation(conversation))
+        if known is not None:
+            return known.model_copy(
+                update={"conversation": known.conversation.model_copy(update={"id": conversation})}
+            )
+        any_ref = next(iter(self._refs.values()), None)
+        return ConversationReference(
+            channel_id=CHANNEL_ID,
+            service_url=any_ref.service_url if any_ref else DEFAULT_SERVICE_URL,
+            bot=any_ref.agent if any_ref else ChannelAccount(id=f"28:{self._app_id}"),
+            conversation=ConversationAccount(
+                id=conversation, tenant_id=any_ref.conversation.tenant_id if any_ref else None
+            ),
+        )
+
+    # -- the port ------------------------------------------------------------------------------
+    async def _continue(self, reference: ConversationReference, act: Any) -> Any:
+        result: dict[str, Any] = {}
+
+        async def callback(context: TurnContext) -> None:
+            # The continuation event has a random id, which the SDK would turn into a
+            # replyToId; only a real thread root may be one.
+            context.activity.id = reference.activity_id
+            try:
+                result["value"] = await act(context)
+            except Exception as exc:  # the adapter's turn-error hook would swallow it
+                result["error"] = exc
+
+        continuation = reference.get_continuation_activity()
+        try:
+            await self._adapter.continue_conversation(self._app_id, continuation, callback)
+        except Exception as exc:
+            result["error"] = exc
+        if (failure := result.get("error")) is not None:
+            error = _send_error(failure)
+            logger.warning("teams call failed", extra={"reason": error.reason, "transient": error.transient})
+            raise error from failure
+        return result.get("value")
+
+    async def _create_personal(self, reference: ConversationReference, user_id: str) -> str:
+        tenant = reference.conversation.tenant_id
+        params = ConversationParameters(
+            is_group=False,
+            bot=reference.agent,
+            members=[ChannelAccount(id=user_id)],
+            tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}} if tenant else None,
+        )
+        created: dict[str, str] = {}
+
+        async def callback(context: TurnContext) -> None:
+            created["id"] = context.activity.conversation.id
+
+        try:
+            # The conversation is created before the callback runs: a failure raises here.
+            await self._adapter.create_conversation(
+                self._app_id,
+                CHANNEL_ID,
+                reference.service_url,
+                AuthenticationConstants.AGENTS_SDK_SCOPE,
+                params,
+                callback,
+            )
+        except Exception as exc:
+            raise _send_error(exc) from exc
+        if "id" not in created:
+            raise SendError("teams.create_failed", transient=True)
+        conversation = created["id"]
+        self._created[user_id] = conversation
+        # Remember it so the next round reuses the conversation instead of creating it again.
+        await upsert_member(self._ctx, Actor(platform=PLATFORM, user_id=user_id), dm_conversation=conversation)
+        logger.info("personal conversation created", extra={"user": user_id})
+        return conversation
+
+    async def send_direct(self, *, to: Recipient, message: Message, delivery_key: str) -> Sent:
+        """Send a card in the member's personal chat, creating that chat when none is known."""
+        if not to.conversation_ref:
+            raise SendError("teams.no_reference", transient=False)
+        try:
+            reference = load_reference(to.conversation_ref)
+        except ValueError as exc:
+            raise SendError("teams.bad_reference", transient=False) from exc
+        conversation = to.dm_conversation or self._created.get(to.user_id)
+        if not conversation:
+            conversation = await self._create_personal(reference, to.user_id)
+        reference = reference.model_copy(
+            update={
+                "conversation": ConversationAccount(
+                    id=conversation, conversation_type="personal", tenant_id=reference.conversation.tenant_id
+                ),
+                "user": reference.user or ChannelAccount(id=to.user_id),
+            }
+        )
+        activity = card_activity(message)
+        # The key travels in channelData for whoever reads the transcript; Teams offers no way
+        # to look a message up by it (see find_direct).
+        activity.channel_data = {"pulsebot": {"delivery": delivery_key}}
+
+        async def act(context: TurnContext) -> str:
+            response = await context.send_activity(activity)
+            return response.id or ""
+
+        ref = await self._continue(reference, act)
+        return Sent(conversation=conversation, ref=ref)
+
+    async def find_direct(self, *, to: Recipient, delivery_key: str) -> Sent | None:
+        """Always None: the Bot Connector API has no way to list or search a chat's messages.
+
+        (Reading chat history needs Microsoft Graph and ChatMessage.Read.Chat consent, which
+        pulsebot does not ask for.) The sender then treats a lost answer as not sent.
+        """
+        return None
+
+    async def post(self, *, conversation: str, message: Message, thread_ref: str | None = None) -> Sent:
+        """Post a card in a channel, group or meeting chat (in a thread when `thread_ref`)."""
+        reference = self._reference_for(conversation)
+        if thread_ref:
+            reference = reference.model_copy(update={"activity_id": thread_ref})
+        activity = card_activity(message)
+
+        async def act(context: TurnContext) -> str:
+            response = await context.send_activity(activity)
+            return response.id or ""
+
+        ref = await self._continue(reference, act)
+        return Sent(conversation=conversation, ref=ref)
+
+    async def update(self, *, conversation: str, ref: str, message: Message) -> None:
+        """Replace an earlier card in place (a chair's tally, a check-in after an answer)."""
+        reference = self._reference_for(conversation)
+        activity = card_activity(message)
+        activity.id = ref
+
+        async def act(context: TurnContext) -> None:
+            await context.update_activity(activity)
+
+        await self._continue(reference, act)
