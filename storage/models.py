@@ -172,3 +172,15 @@ class Impact(SQLModel, table=True):
     who: str = Field(default="", max_length=200)
     note: str = Field(default="", max_length=1000)
     created_at: datetime = Field(sa_column=_ts(False))
+
+
+class ConversationRef(SQLModel, table=True):
+    """Where a face can post in a channel or chat after a restart (Teams: service URL, tenant, bot)."""
+
+    __tablename__ = "conversation_ref"
+    __table_args__ = (UniqueConstraint("platform", "conversation"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    conversation: str = Field(max_length=300)
+    reference: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime | None = Field(default=None, sa_column=_ts())

@@ -42,7 +42,7 @@ class PulseAgent:
         """Dispatch one activity; a failure is logged and answered, never leaked as a 500."""
         activity = context.activity
         if activity.service_url and activity.conversation:
-            self.messenger.remember(activity.get_conversation_reference())
+            await self.messenger.remember(activity.get_conversation_reference())
         try:
             match activity.type:
                 case ActivityTypes.message:

@@ -27,6 +27,7 @@ from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import AuthenticationConstants
 
 from bot.teams.cards import CARD_CONTENT_TYPE, render_message
+from handlers import conversations
 from handlers.context import Context
 from handlers.members import upsert_member
 from handlers.messages import Message
@@ -36,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 PLATFORM = "teams"
 CHANNEL_ID = "msteams"
-# Used for a conversation the bot has not heard from since it started (the global endpoint).
+# Used for a conversation the bot has never heard from, in this run or before (the global endpoint).
 DEFAULT_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
 
 
@@ -95,28 +96,68 @@ class TeamsMessenger:
         self._ctx = ctx
         self._adapter = adapter
         self._app_id = bot_app_id
-        # What the bot learnt from inbound activities: conversation → reference. Channels are not
-        # members, so their service URL is not stored; after a restart the global one is used.
+        # What the bot learnt from inbound activities: conversation → reference. A cache of the
+        # store's `conversation_ref` rows (see `remember`), plus personal chats seen this run.
         self._refs: dict[str, ConversationReference] = {}
         self._created: dict[str, str] = {}  # user id → personal conversation created this run
 
     # -- what the bot learns from inbound traffic ----------------------------------------------
-    def remember(self, reference: ConversationReference) -> None:
-        """Keep a conversation's service URL, tenant and bot account for later posts."""
-        conversation = base_conversation(reference.conversation.id)
-        self._refs[conversation] = reference.model_copy(
-            update={
-                "activity_id": None,
-                "conversation": reference.conversation.model_copy(update={"id": conversation}),
-            }
-        )
+    async def remember(self, reference: ConversationReference) -> None:
+        """Keep a conversation's service URL, tenant and bot account for later posts.
 
-    def _reference_for(self, conversation: str) -> ConversationReference:
-        known = self._refs.get(base_conversation(conversation))
+        Channels, group and meeting chats are also written to the store, so a restarted process
+        can still post there (a scheduled chair, an edit of a chair card) before anyone speaks.
+        Personal chats are not: `Member.conversation_ref` already keeps those.
+        """
+        conversation = base_conversation(reference.conversation.id)
+        # Only what posting needs. The sender (and their locale) is not, and a stored name would
+        # outlive that person's `/pulse forget`; the request id changes with every activity.
+        known = ConversationReference(
+            channel_id=reference.channel_id or CHANNEL_ID,
+            service_url=reference.service_url,
+            bot=reference.agent,
+            conversation=reference.conversation.model_copy(update={"id": conversation}),
+        )
+        if self._refs.get(conversation) == known:
+            return  # the common case: nothing new, no write
+        self._refs[conversation] = known
+        if reference.conversation.conversation_type == "personal":
+            return
+        try:
+            await conversations.remember(
+                self._ctx, platform=PLATFORM, conversation=conversation, reference=dump_reference(known)
+            )
+        except Exception:
+            # Only a cache for later posts: the turn itself goes on. Forgetting the in-memory copy
+            # makes the next activity from this conversation try the write again.
+            self._refs.pop(conversation, None)
+            logger.warning("conversation reference not stored", exc_info=True, extra={"conversation": conversation})
+
+    async def _known(self, conversation: str) -> ConversationReference | None:
+        """The reference learnt for this conversation: from memory, else from the store."""
+        if (known := self._refs.get(conversation)) is not None:
+            return known
+        try:
+            stored = await conversations.lookup(self._ctx, platform=PLATFORM, conversation=conversation)
+        except ValueError:
+            return None  # an id the store cannot hold was never remembered
+        if stored is None:
+            return None
+        try:
+            known = load_reference(stored)
+        except ValueError:
+            logger.warning("stored conversation reference unreadable", extra={"conversation": conversation})
+            return None
+        self._refs[conversation] = known
+        return known
+
+    async def _reference_for(self, conversation: str) -> ConversationReference:
+        known = await self._known(base_conversation(conversation))
         if known is not None:
             return known.model_copy(
                 update={"conversation": known.conversation.model_copy(update={"id": conversation})}
             )
+        # Never heard of, not even before a restart: guess from any conversation this run knows.
         any_ref = next(iter(self._refs.values()), None)
         return ConversationReference(
             channel_id=CHANNEL_ID,
@@ -227,7 +268,7 @@ class TeamsMessenger:
 
     async def post(self, *, conversation: str, message: Message, thread_ref: str | None = None) -> Sent:
         """Post a card in a channel, group or meeting chat (in a thread when `thread_ref`)."""
-        reference = self._reference_for(conversation)
+        reference = await self._reference_for(conversation)
         if thread_ref:
             reference = reference.model_copy(update={"activity_id": thread_ref})
         activity = card_activity(message)
@@ -241,7 +282,7 @@ class TeamsMessenger:
 
     async def update(self, *, conversation: str, ref: str, message: Message) -> None:
         """Replace an earlier card in place (a chair's tally, a check-in after an answer)."""
-        reference = self._reference_for(conversation)
+        reference = await self._reference_for(conversation)
         activity = card_activity(message)
         activity.id = ref
 
