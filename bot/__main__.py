@@ -19,6 +19,21 @@ from handlers.i18n import t
 logger = logging.getLogger("pulsebot")
 
 
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+
+
+class FieldsFormatter(logging.Formatter):
+    """Log lines with their structured fields appended: `round opened team=soporte round_id=7`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The usual line, then every `extra=` field as key=value."""
+        line = super().format(record)
+        fields = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+        if not fields:
+            return line
+        return line + " " + " ".join(f"{k}={v}" for k, v in fields.items())
+
+
 def _progress(label: str) -> Callable[[int, int], None]:
     """A progress bar on stderr, drawn only once the work has taken more than a second."""
     started = time.monotonic()
@@ -141,7 +156,7 @@ async def _schedule(settings: Settings, _args: argparse.Namespace) -> int:
         rows = await next_jobs(ctx)
     finally:
         await ctx.store.dispose()
-    print(format_rows(rows))
+    print(format_rows(rows, ctx.config.pulse.default_locale))
     return 0
 
 
@@ -240,11 +255,16 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `pulsebot` console script."""
     args = parser().parse_args(argv)
     quiet = args.command == "chat" and not args.verbose
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(FieldsFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else (logging.WARNING if quiet else logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
+        handlers=[handler],
     )
+    if not args.verbose:
+        # Libraries' start-up chatter (migration plugins, the Agents SDK's connection map) hides our lines.
+        for noisy in ("alembic", "microsoft_agents", "apscheduler"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         settings = Settings()
         return asyncio.run(args.run(settings, args))

@@ -1,0 +1,170 @@
+"""Fan-out benchmark: one check-in round to 2,000 members through the real Slack messenger and the outbox.
+
+The fake Slack (`tests/fakes/slack_api.py`, a real HTTP server on 127.0.0.1) enforces 1 message
+a second per channel and 20 a second per workspace (sliding one-second windows) and answers a
+share of all calls with 429. The round is opened with `handlers.checkins.open_round` on a SQLite
+store and drained by `schedules.outbox.Sender` through `bot.slack.messenger.SlackMessenger`,
+whose token bucket is set to the workspace's allowed rate.
+
+    .venv/bin/python bench/fanout_bench.py [--members 2000] [--rate-per-workspace 20]
+        [--rate-per-channel 1] [--ratio-429 0.05] [--retry-after 1] [--concurrency 8]
+
+Prints the achieved rate against the allowed rate, duplicates (a member with more than one
+message) and losses (a member with none, or a delivery not marked sent). Target: rate ratio
+≥ 0.9, 0 duplicates, 0 lost. Last line: `RESULT rate_ratio=… duplicates=… lost=…`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlmodel import func, select  # noqa: E402
+
+from bot.slack.messenger import SlackMessenger, WorkspaceGate, make_client  # noqa: E402
+from handlers.checkins import open_round  # noqa: E402
+from handlers.config import parse_config  # noqa: E402
+from handlers.context import Context  # noqa: E402
+from handlers.members import sync_roster  # noqa: E402
+from handlers.ports import Actor  # noqa: E402
+from handlers.setup import apply_config  # noqa: E402
+from schedules.outbox import Sender  # noqa: E402
+from storage.db import Store  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.models import Delivery  # noqa: E402
+from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser  # noqa: E402
+
+TEAM = "soporte"
+
+
+class MeasuredGate(WorkspaceGate):
+    """The messenger's own gate, also keeping the time a 429's Retry-After forbade any send.
+
+    Slack's contract (and the fake's) is that after a 429 the workspace may not send until
+    Retry-After has passed, so that time is not part of the allowed budget.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.intervals: list[tuple[float, float]] = []
+
+    def pause(self, seconds: float) -> None:
+        now = time.monotonic()
+        start, end = now, now + seconds
+        if self.intervals and start <= self.intervals[-1][1]:
+            start = self.intervals[-1][0]
+            end = max(end, self.intervals.pop()[1])
+        self.intervals.append((start, end))
+        super().pause(seconds)
+
+    def paused_between(self, begin: float, finish: float) -> float:
+        return sum(max(0.0, min(e, finish) - max(s, begin)) for s, e in self.intervals)
+
+
+async def prepare(db: Path, members: list[str]) -> Context:
+    store = Store(f"sqlite+aiosqlite:///{db}")
+    await upgrade(store)
+    config = parse_config({"pulse": {"min_group_size": 5, "timezone": "Europe/Madrid"},
+                           "teams": [{"name": TEAM, "slack_channel": "C0TEAM"}]})
+    ctx = Context(store=store, config=config, secret=b"bench-secret-0123456789")
+    await apply_config(ctx)
+    await sync_roster(ctx, team_name=TEAM, members=[
+        Actor(platform="slack", user_id=uid, workspace="T0TEST", timezone="Europe/Madrid") for uid in members
+    ])
+    return ctx
+
+
+async def bench(args: argparse.Namespace) -> tuple[float, float, int, int]:
+    members = [f"U{i:05d}" for i in range(args.members)]
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = await prepare(Path(tmp) / "fanout.db", members)
+        fake = FakeSlack(
+            users=[FakeUser(uid, uid.lower()) for uid in members],
+            channels=[FakeChannel("C0TEAM", TEAM, members=[*members, "UPULSEBOT"])],
+            rate_per_channel=args.rate_per_channel, rate_per_workspace=args.rate_per_workspace,
+            random_429_ratio=args.ratio_429, retry_after=args.retry_after, seed=args.seed,
+        )
+        await fake.start()
+        try:
+            # A little under the limit: request jitter must not push 21 posts into one sliding second,
+            # because every 429 closes the whole workspace for its Retry-After.
+            gate = MeasuredGate(rate=args.rate_per_workspace * args.headroom, burst=1)
+            client = make_client(fake.bot_token, base_url=fake.api_url, gate=gate)
+
+            async def client_for(_workspace: str):  # noqa: ANN202
+                return client, gate
+
+            ctx.messengers["slack"] = SlackMessenger(client_for)
+            opened = await open_round(ctx, team_name=TEAM)
+            print(f"round {opened.period}: {opened.new_deliveries} deliveries in the outbox")
+            sender = Sender(ctx, per_workspace=args.concurrency, base_delay=1.0)
+            started = time.monotonic()
+            total = Counter()
+            while True:
+                report = await sender.drain()
+                total.update(sent=report.sent, found=report.found, retried=report.retried, failed=report.failed)
+                async with ctx.store.session() as session:
+                    waiting = (await session.exec(
+                        select(func.count()).where(Delivery.status.in_(("pending", "sending")))  # type: ignore[attr-defined]
+                    )).one()
+                if not waiting:
+                    break
+                await asyncio.sleep(0.2)  # rows backing off: the sender loop polls like this
+            finished = time.monotonic()
+            elapsed = finished - started
+            paused = gate.paused_between(started, finished)
+            per_member = Counter({uid: len(fake.messages(fake.dm_channel(uid))) for uid in members})
+            async with ctx.store.session() as session:
+                statuses = dict((await session.exec(
+                    select(Delivery.status, func.count()).group_by(Delivery.status))).all())
+            duplicates = sum(n - 1 for n in per_member.values() if n > 1)
+            lost = sum(1 for n in per_member.values() if n == 0) + sum(
+                n for status, n in statuses.items() if status != "sent")
+            delivered = sum(1 for n in per_member.values() if n >= 1)
+            rate = delivered / elapsed
+            allowed = args.rate_per_workspace * (elapsed - paused) / elapsed
+            print(f"delivered {delivered}/{len(members)} in {elapsed:.1f} s: {rate:.2f} msg/s "
+                  f"(limits: {args.rate_per_workspace:g}/s per workspace, {args.rate_per_channel:g}/s per channel)")
+            print(f"429 Retry-After pauses (whole workspace, as Slack requires): {paused:.1f} s of {elapsed:.1f} s; "
+                  f"allowed rate over the run {allowed:.2f} msg/s")
+            print(f"achieved / allowed = {rate / allowed:.3f}; achieved / workspace limit = "
+                  f"{rate / args.rate_per_workspace:.3f}")
+            print(f"sender: sent {total['sent']}, found already posted {total['found']}, "
+                  f"retried {total['retried']}, failed {total['failed']}; statuses {statuses}")
+            print(f"fake Slack: chat.postMessage answered {len(fake.calls('chat.postMessage'))}, "
+                  f"429s {fake.rate_limited('chat.postMessage')} (+{fake.rate_limited('conversations.history')} "
+                  f"on conversations.history)")
+            print(f"duplicates {duplicates}, lost {lost}")
+        finally:
+            await fake.stop()
+            await ctx.store.dispose()
+    return rate / allowed, rate / args.rate_per_workspace, duplicates, lost
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--members", type=int, default=2000)
+    p.add_argument("--rate-per-workspace", type=float, default=20.0)
+    p.add_argument("--rate-per-channel", type=float, default=1.0)
+    p.add_argument("--ratio-429", type=float, default=0.05)
+    p.add_argument("--retry-after", type=int, default=1)
+    p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument("--headroom", type=float, default=0.95, help="the client's pace as a share of the limit")
+    p.add_argument("--seed", type=int, default=7)
+    args = p.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    ratio, raw, duplicates, lost = asyncio.run(bench(args))
+    print(f"RESULT rate_ratio={ratio:.3f} duplicates={duplicates} lost={lost} limit_ratio={raw:.3f}")
+    return 0 if ratio >= 0.9 and duplicates == 0 and lost == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

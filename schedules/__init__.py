@@ -1,0 +1,1 @@
+"""pulsebot: schedules."""

@@ -1,0 +1,104 @@
+"""Who runs the clock when several replicas share one PostgreSQL: the holder of an advisory lock.
+
+`pg_try_advisory_lock` is taken on a dedicated connection kept open for as long as the process
+leads; PostgreSQL releases it the moment that session ends (the process died, the connection
+broke), and a standby's next try takes it. With SQLite there is one process, always the holder.
+https://www.postgresql.org/docs/15/functions-admin.html#FUNCTIONS-ADVISORY-LOCKS
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.db import Store
+
+logger = logging.getLogger(__name__)
+
+# "pulsebot" read as a big-endian integer, folded into PostgreSQL's signed bigint.
+CLOCK_LOCK_KEY = int.from_bytes(b"pulsebot", "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+class LeaderLock:
+    """The clock's lock on one store."""
+
+    def __init__(self, store: Store, key: int = CLOCK_LOCK_KEY) -> None:
+        self.store = store
+        self.key = key
+        self._conn: AsyncConnection | None = None
+        self._held = False
+
+    @property
+    def held(self) -> bool:
+        """Whether this process holds the lock (as far as it last checked)."""
+        return self._held
+
+    async def acquire(self) -> bool:
+        """Try once, without waiting; True when this process holds the lock now."""
+        if self.store.is_sqlite:
+            self._held = True
+            return True
+        if self._held:
+            return await self.still_held()
+        try:
+            if self._conn is None:
+                conn = await self.store.engine.connect()
+                # Autocommit: the session-level lock must not leave the connection idle in a transaction.
+                self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            got = await self._conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})
+        except Exception as exc:  # a broken connection: start from a new one next time
+            logger.warning("clock lock try failed", extra={"reason": str(exc)[:200]})
+            await self._drop()
+            return False
+        self._held = bool(got)
+        if self._held:
+            logger.info("clock lock taken", extra={"key": self.key})
+        return self._held
+
+    async def still_held(self) -> bool:
+        """Check the lock's session is alive; a dead one has already released the lock server-side."""
+        if self.store.is_sqlite:
+            return self._held
+        if not self._held or self._conn is None:
+            return False
+        try:
+            count = await self._conn.scalar(
+                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+                     "AND granted AND ((classid::bigint << 32) | objid::bigint) = :key"),
+                {"key": self.key},
+            )
+        except Exception as exc:
+            logger.error("clock lock lost with its connection", extra={"reason": str(exc)[:200]})
+            await self._drop()
+            return False
+        if not count:
+            logger.error("clock lock no longer held")
+            self._held = False
+        return self._held
+
+    async def release(self) -> None:
+        """Give the lock up (a clean stop) and close its connection."""
+        if self.store.is_sqlite:
+            self._held = False
+            return
+        if self._conn is not None and self._held:
+            try:
+                await self._conn.scalar(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+            except Exception:  # closing the connection releases it anyway
+                logger.warning("clock lock unlock failed; closing its connection releases it")
+        await self._drop()
+
+    async def _drop(self) -> None:
+        self._held = False
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                await conn.close()
+            except Exception:  # already broken: make the pool forget it rather than reuse it
+                logger.debug("clock lock connection close failed", exc_info=True)
+                try:
+                    await conn.invalidate()
+                except Exception:
+                    logger.debug("clock lock connection invalidate failed", exc_info=True)

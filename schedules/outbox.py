@@ -1,0 +1,315 @@
+"""The outbox sender: drains due `Delivery` rows through the platforms' Messengers, once each.
+
+Exactly once rests on the store, not on timing. A row is claimed by a conditional UPDATE
+(`status` and `attempts` as seen, the attempt count doubling as a version), so two senders can
+never both own it. A row that may already have reached the member — any retry, or a row left
+in 'sending' by a crash between the platform call and the write — is first looked up with
+`Messenger.find_direct` (the delivery key travels with the message) and only re-sent when it
+is not there. Transient errors back off exponentially with jitter, honouring `retry_after`;
+the last failure marks the row 'failed' with its reason, never drops it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_
+from sqlmodel import col, select, update
+
+from handlers.checkins import delivery_message
+from handlers.context import Context
+from handlers.errors import PulseError
+from handlers.ports import Messenger, Recipient, SendError, Sent
+from schedules.timing import as_utc
+from storage.models import Delivery, Member
+
+logger = logging.getLogger(__name__)
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+@dataclass(frozen=True)
+class _Due:
+    id: int
+    status: str
+    attempts: int
+    workspace: int | None
+
+
+@dataclass
+class DrainReport:
+    """What one drain did (tests and the bench read it)."""
+
+    sent: int = 0
+    found: int = 0  # already at the platform: recorded, not re-sent
+    retried: int = 0
+    failed: int = 0
+
+
+class Sender:
+    """Sends due deliveries with bounded concurrency per workspace.
+
+    Only the process that holds the clock's lock runs a Sender (see `leader_lock`), so rows in
+    'sending' at start belong to a process that died; `recover()` has them checked first.
+    """
+
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        per_workspace: int = 8,
+        max_attempts: int = 6,
+        base_delay: float = 2.0,
+        max_delay: float = 900.0,
+        lease: float = 300.0,
+        batch: int = 200,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.per_workspace = per_workspace
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        # A claimed row whose owner neither finished nor failed it within `lease` seconds is
+        # treated like a crash leftover (checked at the platform, then re-sent).
+        self.lease = timedelta(seconds=lease)
+        self.batch = batch
+        self._rng = rng or random.Random()
+        self._slots: dict[int | None, asyncio.Semaphore] = {}
+        self._wake = asyncio.Event()
+
+    # -- public ------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Ask a running `run()` loop to look for due rows now (a round was just opened)."""
+        self._wake.set()
+
+    async def recover(self, *, grace: float = 10.0) -> int:
+        """Make rows left in 'sending' due for a check at the platform; returns how many. Once, at start.
+
+        A row becomes due `grace` seconds after it was claimed rather than when its lease ends: a
+        `pulsebot checkins send` running beside this process may own a row it claimed a moment
+        ago, with its call still in flight. Older leftovers are due at once.
+        """
+        now = self.ctx.clock.now()
+        async with self.ctx.store.session() as session:
+            rows = (
+                await session.exec(
+                    select(Delivery.id, Delivery.attempts, Delivery.next_try_at).where(col(Delivery.status) == SENDING)
+                )
+            ).all()
+            for delivery_id, attempts, lease_end in rows:
+                claimed_at = as_utc(lease_end) - self.lease if lease_end is not None else now
+                due = min(max(claimed_at + timedelta(seconds=grace), now), now + timedelta(seconds=grace))
+                await session.exec(
+                    update(Delivery)
+                    .where(col(Delivery.id) == delivery_id, col(Delivery.status) == SENDING,
+                           col(Delivery.attempts) == attempts)
+                    .values(next_try_at=due)
+                )
+            await session.commit()
+        if rows:
+            logger.warning("deliveries left in sending will be checked", extra={"deliveries": len(rows)})
+        return len(rows)
+
+    async def drain(self, stop: asyncio.Event | None = None) -> DrainReport:
+        """Send everything due now, until nothing due is left (or `stop` is set)."""
+        report = DrainReport()
+        stop = stop or asyncio.Event()
+        tasks: dict[int, asyncio.Task[None]] = {}
+        try:
+            while True:
+                if not stop.is_set() and len(tasks) <= self.batch // 2:
+                    for row in await self._due(exclude=tasks.keys()):
+                        tasks[row.id] = asyncio.create_task(self._one(row, report, stop))
+                if not tasks:
+                    return report
+                done, _ = await asyncio.wait(tasks.values(), timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+                for key in [k for k, task in tasks.items() if task in done]:
+                    tasks.pop(key).result()
+        finally:
+            # Cancelled (the lock was lost, the process stops): nothing may keep sending behind our
+            # back. A row cancelled mid-call stays 'sending' and is checked by the next holder.
+            for task in tasks.values():
+                task.cancel()
+
+    async def run(self, stop: asyncio.Event, *, poll: float = 2.0) -> None:
+        """The sender loop: recover, then drain whenever woken or every `poll` seconds."""
+        await self.recover()
+        while not stop.is_set():
+            try:
+                await self.drain(stop)
+            except Exception:  # the loop must outlive a bad row or a store hiccup
+                logger.exception("sender pass failed")
+            self._wake.clear()
+            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+    # -- one row -----------------------------------------------------------------------------
+
+    async def _due(self, *, exclude: Iterable[int]) -> list[_Due]:
+        now = self.ctx.clock.now()
+        ready = and_(
+            col(Delivery.status) == PENDING,
+            col(Delivery.due_at) <= now,
+            or_(col(Delivery.next_try_at).is_(None), col(Delivery.next_try_at) <= now),
+        )
+        stale = and_(col(Delivery.status) == SENDING, col(Delivery.next_try_at) <= now)
+        stmt = (
+            select(Delivery.id, Delivery.status, Delivery.attempts, Member.workspace_id)
+            .join(Member, col(Member.id) == Delivery.member_id)
+            .where(or_(ready, stale))
+            .order_by(col(Delivery.due_at), col(Delivery.id))
+            .limit(self.batch)
+        )
+        skip = list(exclude)
+        if skip:
+            stmt = stmt.where(col(Delivery.id).not_in(skip))
+        async with self.ctx.store.session() as session:
+            rows = (await session.exec(stmt)).all()
+        return [_Due(*row) for row in rows]
+
+    def _slot(self, workspace: int | None) -> asyncio.Semaphore:
+        if workspace not in self._slots:
+            self._slots[workspace] = asyncio.Semaphore(self.per_workspace)
+        return self._slots[workspace]
+
+    async def _claim(self, row: _Due) -> int | None:
+        """Own the row: the attempt number on success, None if someone else moved it first."""
+        now = self.ctx.clock.now()
+        async with self.ctx.store.session() as session:
+            result = await session.exec(
+                update(Delivery)
+                .where(
+                    col(Delivery.id) == row.id,
+                    col(Delivery.status) == row.status,
+                    col(Delivery.attempts) == row.attempts,
+                )
+                .values(status=SENDING, attempts=row.attempts + 1, next_try_at=now + self.lease)
+            )
+            await session.commit()
+        return row.attempts + 1 if result.rowcount == 1 else None
+
+    async def _one(self, row: _Due, report: DrainReport, stop: asyncio.Event) -> None:
+        async with self._slot(row.workspace):
+            if stop.is_set():
+                return  # stopping: leave the row pending for whoever sends next
+            attempt = await self._claim(row)
+            if attempt is None:
+                return
+            try:
+                await self._deliver(row, attempt, report)
+            except Exception as exc:
+                # We cannot tell whether the message left: the row stays 'sending' until its lease
+                # ends, then it is checked at the platform like a crash leftover.
+                logger.exception("delivery crashed", extra={"delivery_id": row.id, "attempt": attempt})
+                error = f"{type(exc).__name__}: {exc}"
+                if attempt >= self.max_attempts:
+                    await self._fail(row.id, attempt, error, report)
+                else:
+                    await self._finish(row.id, attempt, None, error=error, retry=True)
+
+    async def _deliver(self, row: _Due, attempt: int, report: DrainReport) -> None:
+        try:
+            to, message, key = await delivery_message(self.ctx, delivery_id=row.id)
+        except PulseError as exc:
+            # The round closed before we got there, or the member left: nothing to send, ever.
+            await self._fail(row.id, attempt, exc.message_id, report)
+            return
+        messenger: Messenger | None = self.ctx.messengers.get(to.platform)
+        if messenger is None:
+            await self._fail(row.id, attempt, f"no messenger for platform {to.platform!r}", report)
+            return
+        try:
+            # A retry, or a crash leftover, may already be in the member's DM: look before sending.
+            sent = None
+            if row.status == SENDING or row.attempts > 0:
+                sent = await messenger.find_direct(to=to, delivery_key=key)
+                if sent is not None:
+                    report.found += 1
+                    logger.info("delivery already at the platform: recorded, not re-sent",
+                                extra={"delivery_id": row.id, "attempt": attempt})
+            if sent is None:
+                sent = await messenger.send_direct(to=to, message=message, delivery_key=key)
+                report.sent += 1
+        except SendError as exc:
+            if exc.transient and attempt < self.max_attempts:
+                delay = self._backoff(attempt, exc.retry_after)
+                await self._finish(row.id, attempt, None, error=exc.reason, retry=True, delay=delay)
+                report.retried += 1
+                logger.info(
+                    "delivery retry",
+                    extra={"delivery_id": row.id, "attempt": attempt, "delay_s": round(delay, 2),
+                           "reason": exc.reason},
+                )
+            elif exc.transient and (landed := await self._look(messenger, to, key)) is not None:
+                # Out of attempts, but the last one did land (its answer was lost): it is delivered.
+                report.found += 1
+                await self._finish(row.id, attempt, landed)
+            else:
+                await self._fail(row.id, attempt, exc.reason, report)
+            return
+        await self._finish(row.id, attempt, sent)
+        logger.info(
+            "delivered",
+            extra={"delivery_id": row.id, "attempt": attempt, "platform": to.platform,
+                   "conversation": sent.conversation, "message_ref": sent.ref},
+        )
+
+    async def _look(self, messenger: Messenger, to: Recipient, key: str) -> Sent | None:
+        try:
+            return await messenger.find_direct(to=to, delivery_key=key)
+        except SendError:
+            return None
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            # The platform said when: wait that long, plus a little so a crowd does not return at once.
+            return retry_after + self._rng.uniform(0, 0.5)
+        cap = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        return self._rng.uniform(cap / 2, cap)  # "equal jitter"
+
+    async def _fail(self, delivery_id: int, attempt: int, reason: str, report: DrainReport) -> None:
+        await self._finish(delivery_id, attempt, None, error=reason, retry=False)
+        report.failed += 1
+        logger.error("delivery failed", extra={"delivery_id": delivery_id, "attempt": attempt, "reason": reason})
+
+    async def _finish(
+        self,
+        delivery_id: int,
+        attempt: int,
+        sent: Sent | None,
+        *,
+        error: str | None = None,
+        retry: bool = False,
+        delay: float | None = None,
+    ) -> None:
+        now: datetime = self.ctx.clock.now()
+        values: dict[str, object]
+        if sent is not None:
+            values = {"status": SENT, "sent_at": now, "conversation": sent.conversation[:300],
+                      "message_ref": sent.ref[:300], "next_try_at": None, "last_error": None}
+        elif retry and delay is not None:
+            values = {"status": PENDING, "next_try_at": now + timedelta(seconds=delay),
+                      "last_error": (error or "")[:500]}
+        elif retry:
+            values = {"last_error": (error or "")[:500]}  # keep the lease; recovered when it ends
+        else:
+            values = {"status": FAILED, "next_try_at": None, "last_error": (error or "")[:500]}
+        async with self.ctx.store.session() as session:
+            result = await session.exec(
+                update(Delivery)
+                .where(col(Delivery.id) == delivery_id, col(Delivery.status) == SENDING,
+                       col(Delivery.attempts) == attempt)
+                .values(**values)
+            )
+            await session.commit()
+        if result.rowcount != 1:
+            logger.warning("delivery moved by someone else", extra={"delivery_id": delivery_id, "attempt": attempt})

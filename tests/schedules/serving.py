@@ -1,0 +1,122 @@
+"""Run the real `pulsebot serve` as a subprocess against a fake Slack, for crash and replica tests.
+
+`serve_paced.py` starts the ordinary CLI with the Slack face's per-workspace pace taken from
+`PULSEBOT_TEST_SLACK_RATE` (the face's default of 4 messages a second would make a 500-member
+round last two minutes); everything else is the product as an operator runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[2]
+LAUNCHER = Path(__file__).with_name("serve_paced.py")
+SECRET = "e2e-secret-0123456789abcdef"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def quiet_weekday(tz: str = "Europe/Madrid") -> str:
+    """A weekday whose opening is neither today nor yesterday: the clock's catch-up stays out of the way."""
+    today = datetime.now(UTC).astimezone(ZoneInfo(tz)).date()
+    busy = {today.weekday(), (today - timedelta(days=1)).weekday()}
+    return next(day for i, day in enumerate(WEEKDAYS) if i not in busy)
+
+
+def team_toml(members: list[str], channel: str = "C0TEAM") -> str:
+    roster = ", ".join(f'"slack:{m}"' for m in members)
+    return (
+        '[pulse]\nmin_group_size = 3\ndefault_locale = "es"\ntimezone = "Europe/Madrid"\n\n'
+        f'[[teams]]\nname = "soporte"\nslack_channel = "{channel}"\nmembers = [{roster}]\n'
+        f'checkin = {{ cadence = "weekly", weekday = "{quiet_weekday()}", time = "10:00", '
+        "window_hours = 2, reminder_after_hours = 1 }\n"
+    )
+
+
+def serve_env(*, db_url: str, config: Path, api_url: str, token: str, rate: float) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "PULSEBOT_"))}
+    env.update(
+        DATABASE_URL=db_url,
+        PULSEBOT_CONFIG=str(config),
+        PULSEBOT_SECRET=SECRET,
+        SLACK_BOT_TOKEN=token,
+        SLACK_SIGNING_SECRET="e2e-signing-secret",
+        SLACK_API_URL=api_url,
+        PULSEBOT_TEST_SLACK_RATE=str(rate),
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+class Served:
+    """One `pulsebot serve` process."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.log = log
+        self._out = log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(LAUNCHER), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=ROOT, env=env, stdout=self._out, stderr=subprocess.STDOUT,
+        )
+
+    async def health(self) -> dict | None:
+        try:
+            async with aiohttp.ClientSession() as http, http.get(
+                f"http://127.0.0.1:{self.port}/healthz", timeout=aiohttp.ClientTimeout(total=2)
+            ) as resp:
+                return await resp.json()
+        except (aiohttp.ClientError, TimeoutError):
+            return None
+
+    async def wait_healthy(self, timeout: float = 30.0) -> dict:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"serve exited {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
+            if (body := await self.health()) is not None and body.get("ok"):
+                return body
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"serve never became healthy:\n{self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, like a crash or an OOM kill."""
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        self._out.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if not self._out.closed:
+            self._out.close()
+
+
+async def wait_until(predicate, timeout: float, step: float = 0.02) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if await predicate():
+            return True
+        await asyncio.sleep(step)
+    return False

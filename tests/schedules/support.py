@@ -1,0 +1,113 @@
+"""Helpers of the clock and outbox tests: a real SQLite store, a FixedClock, a recording Messenger.
+
+`Inbox` implements the `Messenger` port (like `FixedClock` implements `Clock`): it keeps what
+each member received, keyed by delivery key, and can be told to fail the next sends the way a
+platform does (transient with or without Retry-After, permanent, or "posted but the answer was
+lost"). The end-to-end lanes use the real Slack messenger against `tests/fakes/slack_api.py`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from handlers.config import parse_config
+from handlers.context import Context
+from handlers.members import sync_roster
+from handlers.messages import Message
+from handlers.ports import Actor, FixedClock, Recipient, SendError, Sent
+from handlers.setup import apply_config
+from storage.db import Store
+from storage.migrate import upgrade
+
+
+@dataclass
+class Received:
+    """One message as it landed in a member's DM."""
+
+    user_id: str
+    key: str
+    message: Message
+    at: datetime
+
+
+@dataclass
+class Inbox:
+    """A Messenger that delivers into memory; `fail(...)` queues failures for the next sends."""
+
+    clock: FixedClock
+    platform: str = "console"
+    received: list[Received] = field(default_factory=list)
+    failures: list[SendError | str] = field(default_factory=list)
+    calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def fail(self, *errors: SendError | str) -> None:
+        """Queue failures; the string "lost" posts the message and then raises a transient error."""
+        self.failures.extend(errors)
+
+    def of(self, user_id: str) -> list[Received]:
+        """What one member received, oldest first."""
+        return [r for r in self.received if r.user_id == user_id]
+
+    async def send_direct(self, *, to: Recipient, message: Message, delivery_key: str) -> Sent:
+        self.calls["send_direct"] += 1
+        if self.failures:
+            failure = self.failures.pop(0)
+            if failure == "lost":
+                self.received.append(Received(to.user_id, delivery_key, message, self.clock.now()))
+                raise SendError("timeout", transient=True)
+            assert isinstance(failure, SendError)
+            raise failure
+        self.received.append(Received(to.user_id, delivery_key, message, self.clock.now()))
+        return Sent(conversation=f"D-{to.user_id}", ref=f"{len(self.received)}")
+
+    async def find_direct(self, *, to: Recipient, delivery_key: str) -> Sent | None:
+        self.calls["find_direct"] += 1
+        for index, r in enumerate(self.received, start=1):
+            if r.user_id == to.user_id and r.key == delivery_key:
+                return Sent(conversation=f"D-{to.user_id}", ref=str(index))
+        return None
+
+    async def post(self, *, conversation: str, message: Message, thread_ref: str | None = None) -> Sent:
+        self.calls["post"] += 1
+        self.received.append(Received(conversation, "post", message, self.clock.now()))
+        return Sent(conversation=conversation, ref=f"{len(self.received)}")
+
+    async def update(self, *, conversation: str, ref: str, message: Message) -> None:
+        self.calls["update"] += 1
+
+
+MONDAY_0800_UTC = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # Monday of ISO week 2026-W48
+
+BASE_CONFIG = {
+    "pulse": {"min_group_size": 3, "default_locale": "es", "timezone": "Europe/Madrid", "leaders": ["boss"]},
+    "teams": [
+        {
+            "name": "soporte",
+            "timezone": "Europe/Madrid",
+            "leaders": ["lead-soporte"],
+            "checkin": {"cadence": "weekly", "weekday": "mon", "time": "10:00",
+                        "window_hours": 72, "reminder_after_hours": 24},
+        }
+    ],
+}
+
+
+async def make_ctx(tmp_path, config: dict | None = None, *, at: datetime = MONDAY_0800_UTC,
+                   url: str | None = None) -> tuple[Context, Inbox]:
+    """A migrated store, the config applied, a FixedClock at `at` and an Inbox as 'console'."""
+    store = Store(url or f"sqlite+aiosqlite:///{tmp_path}/pulse.db")
+    await upgrade(store)
+    clock = FixedClock(at)
+    inbox = Inbox(clock)
+    ctx = Context(store=store, config=parse_config(config or BASE_CONFIG), secret=b"s" * 32,
+                  clock=clock, messengers={"console": inbox})
+    await apply_config(ctx)
+    return ctx, inbox
+
+
+async def add_members(ctx: Context, team: str, people: dict[str, str | None]) -> None:
+    """Make `people` (user id → time zone) the team's roster."""
+    actors = [Actor(platform="console", user_id=uid, name=uid, timezone=tz) for uid, tz in people.items()]
+    await sync_roster(ctx, team_name=team, members=actors)

@@ -1,0 +1,130 @@
+"""The whole `pulsebot serve` against the fake Slack: SIGKILL halfway through a round, replicas.
+
+Each member must end up with exactly one check-in at the fake platform, whatever was in flight
+when the process died: rows left in 'sending' are looked up by their delivery key first.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import func, select
+
+from handlers.checkins import open_round
+from handlers.config import load_config
+from handlers.context import Context
+from handlers.setup import apply_config
+from storage.db import Store
+from storage.migrate import upgrade
+from storage.models import Delivery
+from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser
+from tests.schedules.serving import SECRET, Served, serve_env, team_toml, wait_until
+
+PG_URL = os.environ.get("PULSEBOT_TEST_POSTGRES_URL", "")
+
+
+async def seeded_round(tmp_path, db_url: str, members: list[str]) -> Context:
+    """The store as `pulsebot checkins send` leaves it before sending: a round and its outbox."""
+    config = tmp_path / "pulsebot.toml"
+    config.write_text(team_toml(members), encoding="utf-8")
+    store = Store(db_url)
+    if not store.is_sqlite:
+        async with store.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await upgrade(store)
+    ctx = Context(store=store, config=load_config(config), secret=SECRET.encode())
+    await apply_config(ctx)
+    opened = await open_round(ctx, team_name="soporte")
+    assert opened.new_deliveries == len(members)
+    return ctx
+
+
+async def counts(ctx: Context) -> dict[str, int]:
+    async with ctx.store.session() as session:
+        rows = (await session.exec(select(Delivery.status, func.count()).group_by(Delivery.status))).all()
+    return dict(rows)
+
+
+def fake_for(members: list[str]) -> FakeSlack:
+    users = [FakeUser(uid, uid.lower()) for uid in members]
+    return FakeSlack(users=users, channels=[FakeChannel("C0TEAM", "soporte", members=[*members, "UPULSEBOT"])])
+
+
+def assert_exactly_one_each(fake: FakeSlack, members: list[str]) -> None:
+    per_member = {uid: len(fake.messages(fake.dm_channel(uid))) for uid in members}
+    assert {n for n in per_member.values()} == {1}, {u: n for u, n in per_member.items() if n != 1}
+
+
+async def test_sigkill_halfway_through_a_500_member_round_delivers_each_exactly_once(tmp_path):
+    members = [f"U{i:04d}" for i in range(500)]
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 'pulse.db'}"
+    ctx = await seeded_round(tmp_path, db_url, members)
+    async with fake_for(members) as fake:
+        env = serve_env(db_url=db_url, config=tmp_path / "pulsebot.toml", api_url=fake.api_url,
+                        token=fake.bot_token, rate=60)
+        first = Served(env, tmp_path / "serve-1.log")
+        try:
+            await first.wait_healthy()
+            assert await wait_until(lambda: _at_least(fake, 250), timeout=60)
+        finally:
+            first.kill()
+        at_kill = len(fake.calls("chat.postMessage"))
+        assert 250 <= at_kill < 500, "the kill must land halfway"
+        second = Served(env, tmp_path / "serve-2.log")
+        try:
+            await second.wait_healthy()
+            assert await wait_until(lambda: _all_sent(ctx, 500), timeout=60), await counts(ctx)
+        finally:
+            second.stop()
+        assert_exactly_one_each(fake, members)
+    await ctx.store.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="PULSEBOT_TEST_POSTGRES_URL is not set")
+async def test_two_serve_replicas_on_postgres_deliver_once_and_the_survivor_takes_over(tmp_path):
+    members = [f"U{i:04d}" for i in range(60)]
+    ctx = await seeded_round(tmp_path, PG_URL, members)
+    async with fake_for(members) as fake:
+        env = serve_env(db_url=PG_URL, config=tmp_path / "pulsebot.toml", api_url=fake.api_url,
+                        token=fake.bot_token, rate=10)
+        replicas = [Served(env, tmp_path / "serve-a.log"), Served(env, tmp_path / "serve-b.log")]
+        try:
+            bodies = [await r.wait_healthy() for r in replicas]
+            assert await wait_until(lambda: _one_holder(replicas), timeout=15)
+            holder, survivor = await _split(replicas)
+            assert await wait_until(lambda: _at_least(fake, 20), timeout=30)
+            holder.kill()
+            assert await wait_until(lambda: _holds(survivor), timeout=15), "the survivor never took over"
+            assert await wait_until(lambda: _all_sent(ctx, 60), timeout=60), await counts(ctx)
+        finally:
+            for r in replicas:
+                r.stop()
+        assert all(b["ok"] for b in bodies)
+        assert_exactly_one_each(fake, members)
+    await ctx.store.dispose()
+
+
+async def _at_least(fake: FakeSlack, n: int) -> bool:
+    return len(fake.calls("chat.postMessage")) >= n
+
+
+async def _all_sent(ctx: Context, n: int) -> bool:
+    return (await counts(ctx)).get("sent", 0) == n
+
+
+async def _holds(served: Served) -> bool:
+    body = await served.health()
+    return bool(body and body.get("clock_holder"))
+
+
+async def _one_holder(replicas: list[Served]) -> bool:
+    return [await _holds(r) for r in replicas].count(True) == 1
+
+
+async def _split(replicas: list[Served]) -> tuple[Served, Served]:
+    a, b = replicas
+    return (a, b) if await _holds(a) else (b, a)

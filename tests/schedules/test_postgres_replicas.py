@@ -1,0 +1,131 @@
+"""The PostgreSQL lane: replicas share one store; one holds the clock's lock; exactly once holds.
+
+Skipped unless `PULSEBOT_TEST_POSTGRES_URL` names a database these tests may wipe (CI sets it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from schedules.clock import run_clock
+from schedules.leader_lock import LeaderLock
+from schedules.outbox import Sender
+from storage.db import Store
+from storage.models import Delivery
+from tests.schedules.support import BASE_CONFIG, add_members, make_ctx
+
+PG_URL = os.environ.get("PULSEBOT_TEST_POSTGRES_URL", "")
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not PG_URL, reason="PULSEBOT_TEST_POSTGRES_URL is not set"),
+]
+OPEN_AT = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+
+
+async def wipe(url: str) -> None:
+    store = Store(url)
+    async with store.engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await store.dispose()
+
+
+@pytest.fixture
+async def replicas(tmp_path):
+    """Two processes' worth of context on one PostgreSQL, sharing one inbox to count deliveries."""
+    await wipe(PG_URL)
+    a, inbox = await make_ctx(tmp_path, BASE_CONFIG, at=OPEN_AT, url=PG_URL)
+    b, _ = await make_ctx(tmp_path, BASE_CONFIG, at=OPEN_AT, url=PG_URL)
+    b.clock = a.clock
+    b.messengers["console"] = inbox
+    await add_members(a, "soporte", {f"m{i:03d}": "Europe/Madrid" for i in range(60)})
+    yield a, b, inbox
+    await a.store.dispose()
+    await b.store.dispose()
+
+
+async def statuses(ctx) -> list[str]:
+    async with ctx.store.session() as session:
+        return list((await session.exec(select(Delivery.status))).all())
+
+
+async def wait_for(predicate, timeout: float = 10.0) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if await predicate():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def test_only_one_replica_holds_the_clock_lock(replicas):
+    a, b, _ = replicas
+    first, second = LeaderLock(a.store), LeaderLock(b.store)
+    assert await first.acquire() is True
+    assert await second.acquire() is False
+    assert await first.still_held()
+    await first.release()
+    assert await second.acquire() is True
+    await second.release()
+
+
+async def test_two_replicas_deliver_a_round_exactly_once(replicas):
+    a, b, inbox = replicas
+    one = await run_clock(a, poll=0.05, retry_every=0.2, check_every=0.2)
+    two = await run_clock(b, poll=0.05, retry_every=0.2, check_every=0.2)
+    try:
+        assert await wait_for(lambda: _async(one.is_holder or two.is_holder))
+        assert await wait_for(lambda: _all_sent(a, 60))
+    finally:
+        await one.stop()
+        await two.stop()
+    assert sorted(r.user_id for r in inbox.received) == sorted(f"m{i:03d}" for i in range(60))
+    assert [one.is_holder, two.is_holder] == [False, False]
+
+
+async def test_senders_racing_on_postgres_claim_each_row_once(replicas):
+    a, b, inbox = replicas
+    from schedules import jobs
+
+    await jobs.open_team_round(a, "soporte")
+    await asyncio.gather(Sender(a).drain(), Sender(b).drain(), Sender(a).drain())
+    assert len(inbox.received) == 60
+    assert len({r.user_id for r in inbox.received}) == 60
+
+
+async def test_survivor_takes_over_when_the_holder_dies(replicas):
+    a, b, inbox = replicas
+    one = await run_clock(a, poll=0.05, retry_every=0.2, check_every=0.2)
+    assert await one.wait_until_holder(5)
+    two = await run_clock(b, poll=0.05, retry_every=0.2, check_every=0.2)
+    try:
+        await asyncio.sleep(0.5)
+        assert two.health() == {"ok": True, "scheduler": "standby", "clock_holder": False}
+        # The holder's process dies: PostgreSQL ends its sessions, which releases the lock.
+        async with b.store.engine.connect() as conn:
+            await conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+            )
+        assert await two.wait_until_holder(5)
+        assert await wait_for(lambda: _async(not one.is_holder))  # the old holder noticed and stepped down
+        assert await wait_for(lambda: _all_sent(b, 60))
+    finally:
+        await two.stop()
+        await one.stop()
+    assert len(inbox.received) == 60 and len({r.user_id for r in inbox.received}) == 60
+
+
+async def _async(value: bool) -> bool:
+    return value
+
+
+async def _all_sent(ctx, n: int) -> bool:
+    found = await statuses(ctx)
+    return len(found) == n and set(found) == {"sent"}
