@@ -94,8 +94,9 @@ async def _send(settings: Settings, args: argparse.Namespace) -> int:
     from schedules.outbox import Sender
 
     ctx = await build_context(settings)
-    build_faces(ctx, settings)
+    faces = build_faces(ctx, settings)
     try:
+        await faces.sync_team(args.team)
         opened = await open_round(ctx, team_name=args.team)
         report = await Sender(ctx).drain()
     finally:
@@ -176,7 +177,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     ctx = await build_context(settings)
     faces = build_faces(ctx, settings)
-    clock = await run_clock(ctx)
+    clock = await run_clock(ctx, roster_sync=faces.sync_team)
     app = build_web_app(ctx, faces, health=clock.health)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -184,6 +185,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     await site.start()
     for face in faces.all():
         await face.start()
+    rosters = asyncio.create_task(faces.sync_rosters())  # in the background: /healthz answers meanwhile
     await clock.start()
     print(f"pulsebot serving on http://{args.host}:{args.port}", flush=True)
     stop = asyncio.Event()
@@ -192,6 +194,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     logger.info("stopping")
+    rosters.cancel()
     await clock.stop()
     for face in faces.all():
         await face.stop()

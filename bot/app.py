@@ -69,6 +69,22 @@ class Faces:
         """Every configured face."""
         return [f for f in (self.slack, self.teams) if f is not None]
 
+    async def sync_team(self, team_name: str) -> None:
+        """Refresh a team's roster from the platforms that read rosters on demand (Slack's channel
+        members; Teams rosters arrive with conversation updates). The clock calls it before opening."""
+        if self.slack is not None:
+            await self.slack.sync_team(team_name)
+
+    async def sync_rosters(self) -> None:
+        """Refresh every team's roster; a platform that fails is logged, not fatal."""
+        if self.slack is None:
+            return
+        try:
+            sizes = await self.slack.sync_rosters()
+            logger.info("slack rosters synced", extra={"teams": len(sizes), "members": sum(sizes.values())})
+        except Exception:
+            logger.exception("slack roster sync failed; the stored rosters stay in use")
+
 
 def build_faces(ctx: Context, settings: Settings) -> Faces:
     """Slack when it has credentials; Teams always (local mode without an app id)."""

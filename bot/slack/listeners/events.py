@@ -1,0 +1,102 @@
+"""Events API: App Home, messages typed in the DM, members joining a team's channel.
+
+Slack retries an event it thinks was lost (`X-Slack-Retry-Num`); the face keeps the ids of the
+events it has handled (`seen`) and handles each once, and the handlers are idempotent anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.home import publish_home
+from bot.slack.runtime import SlackRuntime
+from handlers.checkins import reply_text
+from handlers.members import upsert_member
+from handlers.ports import Where
+
+logger = logging.getLogger(__name__)
+
+SEEN_EVENTS = 10_000
+
+
+class SeenEvents:
+    """The last event ids handled by this process (a retry of one of them is acked and skipped)."""
+
+    def __init__(self, size: int = SEEN_EVENTS) -> None:
+        self.size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def first_time(self, event_id: str) -> bool:
+        """True the first time an id is seen."""
+        if not event_id:
+            return True
+        if event_id in self._ids:
+            return False
+        self._ids[event_id] = None
+        while len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+        return True
+
+
+def register(app: AsyncApp, rt: SlackRuntime) -> None:
+    """Attach app_home_opened, message.im and member_joined_channel."""
+    seen = SeenEvents()
+
+    @app.middleware
+    async def skip_repeated_events(body: dict[str, Any], next: Any) -> Any:  # noqa: A002 - bolt's name
+        # Runs after bolt verified the signature; only events carry an event_id.
+        if isinstance(body, dict) and body.get("type") == "event_callback":
+            if not seen.first_time(str(body.get("event_id") or "")):
+                logger.info("repeated event skipped", extra={"event_id": body.get("event_id")})
+                return BoltResponse(status=200, body="")
+        return await next()
+
+    async def on_home(event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> None:
+        if event.get("tab") != "home" or not event.get("user"):
+            return
+        actor = await rt.actor(client, str(event["user"]), str(context.team_id or ""))
+        await publish_home(rt, client, actor)
+
+    async def on_message(event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> None:
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return  # edits, joins and the bot's own messages are not answers
+        user, text, channel = event.get("user"), event.get("text"), event.get("channel")
+        if not user or not isinstance(text, str) or not channel:
+            return
+        actor = await rt.actor(client, str(user), str(context.team_id or ""))
+        where = Where(conversation=str(channel), kind="dm")
+        await upsert_member(rt.ctx, actor, dm_conversation=where.conversation)
+        outcome = await reply_text(rt.ctx, actor, text)
+        if outcome is None:
+            message = await rt.say(actor, "slack.no_open_round", "info")
+            await rt.apply_reply(client, actor, where, message)
+            return
+        await rt.apply(outcome, client=client, actor=actor, where=where)
+
+    async def on_member_joined(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        channel = str(event.get("channel") or "")
+        if rt.roster_sync is None:
+            return
+        for team in rt.ctx.config.teams:
+            if team.slack_channel == channel:
+                await rt.roster_sync(team.name)
+
+    # Events are acked by bolt when the listener returns; the work itself goes to the queue.
+    async def later_home(event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> None:
+        rt.later(lambda: on_home(event, context, client))
+
+    async def later_message(event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> None:
+        rt.later(lambda: on_message(event, context, client))
+
+    async def later_joined(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        rt.later(lambda: on_member_joined(event, context))
+
+    app.event("app_home_opened")(later_home)
+    app.event("message")(later_message)
+    app.event("member_joined_channel")(later_joined)
