@@ -18,7 +18,7 @@ from handlers.checkin_message import as_utc, checkin_message, closes_text, recor
 from handlers.context import Context
 from handlers.drivers import driver_for
 from handlers.errors import Closed, Invalid, NotAllowed, NotFound
-from handlers.members import find_member, member_locale, recipient, respondent_key
+from handlers.members import find_member, member_locale, recipient_in, respondent_key
 from handlers.messages import Message, Notice, Outcome
 from handlers.periods import local_midnight, period_of, period_ordinal, quarter
 from handlers.ports import Actor, Recipient
@@ -179,7 +179,7 @@ async def delivery_message(
             rnd, locale=locale, tz=tz, name=member.name, reminder=reminder, min_group_size=ctx.min_group_size
         )
         key = f"d{delivery.id}" + ("r" if reminder else "")
-        return recipient(member), message, key
+        return await recipient_in(session, member), message, key
 
 
 async def answerable(session: AsyncSession, ctx: Context, actor: Actor, round_id: int) -> tuple[Round, Member, Team]:

@@ -51,6 +51,15 @@ def recipient(member: Member, workspace: str = "") -> Recipient:
     )
 
 
+async def recipient_in(session: AsyncSession, member: Member) -> Recipient:
+    """`recipient(member)` with the member's workspace id (which Slack token, with many workspaces)."""
+    workspace = ""
+    if member.workspace_id is not None:
+        ws = await session.get(Workspace, member.workspace_id)
+        workspace = ws.external_id if ws is not None else ""
+    return recipient(member, workspace)
+
+
 async def find_member(session: AsyncSession, actor: Actor) -> Member | None:
     """The member row of this actor, if the bot has met them."""
     stmt = select(Member).where(Member.platform == actor.platform, Member.user_id == actor.user_id)

@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from handlers.context import Context
 from handlers.i18n import fmt_number, fmt_percent, t, tn
-from handlers.members import member_locale, recipient
+from handlers.members import member_locale, recipient_in
 from handlers.messages import Message, Text
 from handlers.ports import Actor, SendError
 from handlers.reports import Mood, TeamReport, build_report
@@ -90,10 +90,10 @@ async def send_digests(ctx: Context) -> int:
             continue
         async with ctx.store.session() as session:
             locale = await member_locale(session, ctx, member)
+            to = await recipient_in(session, member)
         report = await build_report(ctx, teams=names, weeks=DIGEST_WEEKS)
         iso = now.astimezone(ZoneInfo(tz)).isocalendar()
         key = f"digest-{iso.year}-W{iso.week:02d}-m{member.id}"
-        to = recipient(member)
         try:
             if await messenger.find_direct(to=to, delivery_key=key) is not None:
                 continue
