@@ -164,7 +164,8 @@ async def _schedule(settings: Settings, _args: argparse.Namespace) -> int:
 async def _teams_package(settings: Settings, args: argparse.Namespace) -> int:
     from bot.teams.package import write_package
 
-    path = write_package(Path(args.out), settings)
+    urls = {k: v for k, v in (("website", args.website), ("privacy", args.privacy_url), ("terms", args.terms_url)) if v}
+    path = write_package(Path(args.out), settings, **urls)
     print(f"Teams app package written to {path}")
     return 0
 
@@ -250,6 +251,9 @@ def parser() -> argparse.ArgumentParser:
 
     tp = sub.add_parser("teams-package", help="write the Teams app package (manifest and icons)")
     tp.add_argument("--out", default="pulsebot-teams.zip")
+    tp.add_argument("--website", help="the developer website shown in Teams (default: the project's)")
+    tp.add_argument("--privacy-url", help="your privacy statement (default: the project's)")
+    tp.add_argument("--terms-url", help="your terms of use (default: the project's licence)")
     tp.set_defaults(run=_teams_package)
     return p
 
