@@ -4,6 +4,7 @@ Seeds with raw `executemany` (fast), then prints the median time of a one-team r
 whole-company report (a global leader's view) and of the bare `GROUP BY period` mood aggregate
 over the same rows (the report's window: the last 12 periods of that team, or of every team)
 straight through `sqlite3`, with the ratios; for scale, also that aggregate over every seeded week.
+Each report and its bare aggregate run in turns (`--runs` times), so load on the machine hits both.
 
     .venv/bin/python bench/report_bench.py [--db FILE] [--teams 100] [--members 5000] [--weeks 200]
 
@@ -22,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -164,14 +165,24 @@ def median_ms(fn: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
-async def amedian_ms(fn: Callable[[], object], runs: int) -> float:
-    await fn()  # type: ignore[misc]
-    times = []
+async def paired_ms(report: Callable[[], Awaitable[object]], bare: Callable[[], object], runs: int) -> tuple[float, float]:
+    """Median times of the report and of its bare aggregate, run in turns.
+
+    Alternating them means a busy moment on the machine slows both sides alike, so the ratio holds
+    still even when the absolute times move.
+    """
+    await report()  # warm the page cache and the statement caches
+    bare()
+    report_times, bare_times = [], []
     for _ in range(runs):
         t0 = time.perf_counter()
-        await fn()  # type: ignore[misc]
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+        await report()
+        t1 = time.perf_counter()
+        bare()
+        t2 = time.perf_counter()
+        report_times.append((t1 - t0) * 1000)
+        bare_times.append((t2 - t1) * 1000)
+    return statistics.median(report_times), statistics.median(bare_times)
 
 
 async def main() -> None:
@@ -198,16 +209,16 @@ async def main() -> None:
     ctx = Context(store=store, config=PulseConfig(pulse=PulseSection(min_group_size=5)),
                   secret=b"bench-secret-0123456789", clock=FixedClock(now))
     team = "team-042"
-    team_ms = await amedian_ms(lambda: build_report(ctx, teams=[team], weeks=WINDOW), args.runs)
-    company_ms = await amedian_ms(lambda: build_report(ctx, teams=None, weeks=WINDOW), max(5, args.runs // 3))
-    report = await build_report(ctx, teams=None, weeks=WINDOW)
-    suppressed = sum(1 for r in report.teams for p in r.periods if p.mood.__class__.__name__ == "Suppressed")
-
     raw = sqlite3.connect(path)
     team_sql = BARE.format(where="team_id = (SELECT id FROM team WHERE name = ?)", limit=WINDOW)
     company_sql = BARE.format(where="1 = 1", limit=WINDOW * args.teams)
-    bare_team = median_ms(lambda: raw.execute(team_sql, (team,)).fetchall(), args.runs)
-    bare_company = median_ms(lambda: raw.execute(company_sql).fetchall(), max(5, args.runs // 3))
+    team_ms, bare_team = await paired_ms(lambda: build_report(ctx, teams=[team], weeks=WINDOW),
+                                         lambda: raw.execute(team_sql, (team,)).fetchall(), args.runs)
+    company_ms, bare_company = await paired_ms(lambda: build_report(ctx, teams=None, weeks=WINDOW),
+                                               lambda: raw.execute(company_sql).fetchall(), args.runs)
+    report = await build_report(ctx, teams=None, weeks=WINDOW)
+    suppressed = sum(1 for r in report.teams for p in r.periods if p.mood.__class__.__name__ == "Suppressed")
+
     # For scale: the same aggregate over every seeded week (the team's, then the company's rows).
     whole_team = median_ms(lambda: raw.execute(
         BARE.format(where="team_id = (SELECT id FROM team WHERE name = ?)", limit=args.weeks), (team,)

@@ -10,15 +10,16 @@ answered, never what; impacts are posted openly in the channel), so they are not
 from __future__ import annotations
 
 import logging
-import random
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache, partial
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, Literal
 
-from sqlalchemy import Integer, and_, bindparam, case, func, select
+from sqlalchemy import Integer, and_, bindparam, case, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.context import Context
@@ -197,27 +198,32 @@ def _count_if(cond: Any) -> Any:
 # serves every report: building a select costs more than running it for one team.
 _NOW = bindparam("now", type_=RND.c.opened_at.type)
 _FALLBACK = bindparam("fallback", type_=CHAIR.c.opened_at.type)
+_NAMES = bindparam("names", expanding=True)
 
 
-def _window(all_teams: bool, limit: str) -> Any:
-    """Ids of the last `:limit` rounds of each team: a correlated LIMIT per team walks the
-    (team_id, period_start) index backwards, far cheaper than ranking every round with ROW_NUMBER."""
-    last = RND.alias("last")
-    per_team = (
-        select(last.c.id).where(last.c.team_id == TEAM.c.id, last.c.opened_at <= _NOW)
-        .order_by(last.c.period_start.desc()).limit(bindparam(limit, type_=Integer))
-        .correlate(TEAM).scalar_subquery()
-    )
-    ids = select(RND.c.id, RND.c.team_id, RND.c.period_start).select_from(TEAM.join(RND, RND.c.id.in_(per_team)))
-    if not all_teams:
-        ids = ids.where(TEAM.c.id.in_(bindparam("team_ids", expanding=True)))
-    return ids.cte(f"win_{limit}")
+def _last_rounds(column: Any, limit: str) -> Any:
+    """`column` of the team's last `:limit` rounds opened by `:now`, correlated to the enclosing `team` row.
+
+    A LIMIT per team walks the (team_id, period_start) index backwards from the newest round:
+    it never reads a round outside the window, unlike ranking every round with ROW_NUMBER.
+    """
+    return (select(column).where(column.table.c.team_id == TEAM.c.id, column.table.c.opened_at <= _NOW)
+            .order_by(column.table.c.period_start.desc()).limit(bindparam(limit, type_=Integer)).correlate(TEAM))
 
 
 @cache
-def _period_query(all_teams: bool) -> Any:
-    """Per round of the last `:depth` rounds of each team: delivery and response aggregates, one query."""
-    win = _window(all_teams, "depth")
+def _report_query(all_teams: bool) -> Any:
+    """Every asked team with its chair figures, and one row per round of its last `:depth` rounds.
+
+    One statement for everything but the comments. Each side is aggregated per round on its own
+    (deliveries, responses) over the window's rounds only, then the small results are joined: joining
+    deliveries to responses row by row would multiply them. A team without rounds still gets one row
+    (NULL round), so this is also the query that says which team names exist.
+    """
+    named = (lambda stmt: stmt) if all_teams else (lambda stmt: stmt.where(TEAM.c.name.in_(_NAMES)))
+    last = RND.alias("last")
+    win = named(select(RND.c.id, RND.c.team_id).select_from(
+        TEAM.join(RND, RND.c.id.in_(_last_rounds(last.c.id, "depth").scalar_subquery())))).cte("win")
     in_window = select(win.c.id)
     deliveries = (
         select(
@@ -235,72 +241,82 @@ def _period_query(all_teams: bool) -> Any:
             *(_count_if(RSP.c.mood == v) for v in range(1, 6)),
             func.count(RSP.c.driver_score),
             func.sum(RSP.c.driver_score),
-            func.count(RSP.c.enps),
-            _count_if(RSP.c.enps >= 9),
-            _count_if(RSP.c.enps <= 6),
         ).where(RSP.c.round_id.in_(in_window)).group_by(RSP.c.round_id).subquery("s")
     )
-    still_open = and_(RND.c.closed_at.is_(None), RND.c.closes_at > _NOW)
-    # Column order is what `_periods` reads by position (positions are cheaper than names).
-    return (
+    # eNPS on its own: only the quarter's rounds have answers, found by a partial index.
+    enps = (
         select(
-            RND.c.team_id, RND.c.id, RND.c.period, RND.c.period_start, case((still_open, 1), else_=0),
-            RND.c.driver, deliveries.c.delivered, deliveries.c.answered, deliveries.c.failed,
+            RSP.c.round_id.label("rid"),
+            func.count(),
+            _count_if(RSP.c.enps >= 9),
+            _count_if(RSP.c.enps <= 6),
+        ).where(RSP.c.round_id.in_(in_window), RSP.c.enps.is_not(None)).group_by(RSP.c.round_id).subquery("e")
+    )
+    # Chairs since the first of the team's last `:weeks` rounds (else `:fallback`): computed once per
+    # team, the bound lets the (team_id, opened_at) index seek to the window's chairs directly.
+    recent = _last_rounds(last.c.period_start, "weeks").subquery("recent")
+    since = func.coalesce(select(func.min(recent.c.period_start)).scalar_subquery(), _FALLBACK)
+    chairs = named(
+        select(
+            TEAM.c.id.label("team_id"),
+            func.count(func.distinct(CHAIR.c.id)).label("opened"),
+            func.count(func.distinct(IMPACT.c.chair_id)),
+            *(_count_if(IMPACT.c.effect == e) for e in ("better", "worse", "no_change", "unknown")),
+        ).select_from(
+            TEAM.join(CHAIR, and_(CHAIR.c.team_id == TEAM.c.id, CHAIR.c.opened_at >= since))
+            .outerjoin(IMPACT, IMPACT.c.chair_id == CHAIR.c.id)
+        ).group_by(TEAM.c.id)
+    ).subquery("c")
+    still_open = and_(RND.c.closed_at.is_(None), RND.c.closes_at > _NOW)
+    # Column order is what `_periods` and `build_report` read by position (cheaper than names).
+    return named(
+        select(
+            TEAM.c.id, TEAM.c.name, *(c for c in chairs.c if c.name != "team_id"),
+            RND.c.id, RND.c.period, RND.c.period_start, case((still_open, 1), else_=0), RND.c.driver,
+            deliveries.c.delivered, deliveries.c.answered, deliveries.c.failed,
             *(c for c in responses.c if c.name != "rid"),
+            *(c for c in enps.c if c.name != "rid"),
         )
         .select_from(
-            win.join(RND, RND.c.id == win.c.id)
+            TEAM.outerjoin(chairs, chairs.c.team_id == TEAM.c.id)
+            .outerjoin(win, win.c.team_id == TEAM.c.id)
+            .outerjoin(RND, RND.c.id == win.c.id)
             .outerjoin(deliveries, deliveries.c.rid == win.c.id)
             .outerjoin(responses, responses.c.rid == win.c.id)
+            .outerjoin(enps, enps.c.rid == win.c.id)
         )
-        .order_by(win.c.team_id, win.c.period_start)
+        .order_by(TEAM.c.id, RND.c.period_start)
     )
+
+
+# Written as the partial index `ix_response_round_comment` says (a literal, not a bound value), so
+# both databases can tell that the index holds exactly these rows.
+_HAS_COMMENT = and_(RSP.c.comment.is_not(None), RSP.c.comment != literal_column("''"))
 
 
 @cache
 def _comments_query() -> Any:
-    """A random sample of comments per team, from the rounds given (those that passed the rule)."""
+    """A random sample of comments per team from the rounds given (those that passed the rule).
+
+    The sample is drawn on the comment index alone; only the chosen rows are read for their text.
+    Ordered by the random rank, so no order hints at who wrote what or when.
+    """
     ranked = (
-        select(RND.c.team_id, RSP.c.comment,
+        select(RND.c.team_id, RSP.c.id,
                func.row_number().over(partition_by=RND.c.team_id, order_by=func.random()).label("rn"))
         .select_from(RSP.join(RND, RND.c.id == RSP.c.round_id))
-        .where(RSP.c.round_id.in_(bindparam("round_ids", expanding=True)),
-               RSP.c.comment.is_not(None), RSP.c.comment != "")
-        .subquery()
+        .where(RSP.c.round_id.in_(bindparam("round_ids", expanding=True)), _HAS_COMMENT)
+        .subquery("ranked")
     )
-    return select(ranked.c.team_id, ranked.c.comment).where(ranked.c.rn <= MAX_COMMENTS)
+    return (select(ranked.c.team_id, RSP.c.comment).join_from(ranked, RSP, RSP.c.id == ranked.c.id)
+            .where(ranked.c.rn <= MAX_COMMENTS).order_by(ranked.c.rn))
 
 
-@cache
-def _chairs_query(all_teams: bool) -> Any:
-    """Chair figures per team since its window's first period (else `:fallback`), one query."""
-    win = _window(all_teams, "weeks")
-    since = select(win.c.team_id, func.min(win.c.period_start).label("since")).group_by(win.c.team_id).subquery()
-    stmt = (
-        select(
-            TEAM.c.id,
-            func.count(func.distinct(CHAIR.c.id)),
-            func.count(func.distinct(IMPACT.c.chair_id)),
-            *(_count_if(IMPACT.c.effect == e) for e in ("better", "worse", "no_change", "unknown")),
-        )
-        # Driven by team so the (team_id, opened_at) index finds each team's chairs directly.
-        .select_from(
-            TEAM.outerjoin(since, since.c.team_id == TEAM.c.id)
-            .join(CHAIR, and_(CHAIR.c.team_id == TEAM.c.id,
-                              CHAIR.c.opened_at >= func.coalesce(since.c.since, _FALLBACK)))
-            .outerjoin(IMPACT, IMPACT.c.chair_id == CHAIR.c.id)
-        )
-        .group_by(TEAM.c.id)
-    )
-    if not all_teams:
-        stmt = stmt.where(TEAM.c.id.in_(bindparam("team_ids", expanding=True)))
-    return stmt
-
-
-# Positions in a `_period_query` row.
-_ID, _PERIOD, _START, _OPEN, _DRIVER, _DELIVERED, _ANSWERED, _FAILED, _RESPONDENTS = range(1, 10)
-_MOOD = slice(10, 15)
-_DRIVER_N, _DRIVER_SUM, _ENPS_N, _PROMOTERS, _DETRACTORS = range(15, 20)
+# Positions in a `_report_query` row.
+_TEAM, _NAME, _CHAIRS = 0, 1, slice(2, 8)
+_ID, _PERIOD, _START, _OPEN, _DRIVER, _DELIVERED, _ANSWERED, _FAILED, _RESPONDENTS = range(8, 17)
+_MOOD = slice(17, 22)
+_DRIVER_N, _DRIVER_SUM, _ENPS_N, _PROMOTERS, _DETRACTORS = range(22, 27)
 
 
 def _mood(dist: tuple[int, ...]) -> Mood:
@@ -309,25 +325,27 @@ def _mood(dist: tuple[int, ...]) -> Mood:
                 distribution=dist, respondents=n)  # type: ignore[arg-type]
 
 
-def _periods(rows: list[Any], k: int) -> list[Period]:
+def _periods(rows: list[Any], k: int, starts: dict[datetime, datetime]) -> list[Period]:
+    """Periods from a team's rows, oldest first; `starts` memoizes `as_utc` (every team shares the weeks)."""
     out: list[Period] = []
-    prev_mood: Mood | Suppressed | None = None
+    prev_mean: float | None = None
     prev_part: float | None = None
     for row in rows:
-        # COUNT(*) FILTER gives integers; the whole row is NULL when nobody answered at all.
-        dist = tuple(row[_MOOD]) if row[_RESPONDENTS] is not None else (0, 0, 0, 0, 0)
+        period, start, is_open, driver, delivered, answered, failed, respondents = row[_PERIOD:_MOOD.start]
+        # COUNT(*) FILTER gives integers; a whole side is NULL when nobody answered (or got it) at all.
+        dist = tuple(row[_MOOD]) if respondents is not None else (0, 0, 0, 0, 0)
         mood = guard(sum(dist), k, partial(_mood, dist))
-        delivered, answered = _n(row[_DELIVERED]), _n(row[_ANSWERED])
+        mean = mood.mean if isinstance(mood, Mood) else None
+        delivered, answered = delivered or 0, answered or 0
         part = answered / delivered if delivered else None
+        # Positional: this runs once per team and period, and keywords cost a third more here.
         out.append(Period(
-            period=row[_PERIOD], start=as_utc(row[_START]), open=bool(row[_OPEN]), driver=row[_DRIVER],
-            delivered=delivered, answered=answered, failed=_n(row[_FAILED]),
-            respondents=_n(row[_RESPONDENTS]), mood=mood,
-            mood_delta=(mood.mean - prev_mood.mean
-                        if isinstance(mood, Mood) and isinstance(prev_mood, Mood) else None),
-            participation_delta=part - prev_part if part is not None and prev_part is not None else None,
+            period, starts.get(start) or starts.setdefault(start, as_utc(start)), bool(is_open), driver,
+            delivered, answered, failed or 0, respondents or 0, mood,
+            mean - prev_mean if mean is not None and prev_mean is not None else None,
+            part - prev_part if part is not None and prev_part is not None else None,
         ))
-        prev_mood, prev_part = mood, part
+        prev_mean, prev_part = mean, part
     return out
 
 
@@ -354,7 +372,7 @@ def _drivers(rows: list[Any], k: int) -> tuple[tuple[str, Score | Suppressed], .
     sums: dict[str, list[int]] = {}
     for row in rows:
         entry = sums.setdefault(row[_DRIVER], [0, 0])
-        n = _n(row[_DRIVER_N])
+        n = row[_DRIVER_N] or 0
         if passes(n, k):
             entry[0] += _n(row[_DRIVER_SUM])
             entry[1] += n
@@ -365,13 +383,13 @@ def _drivers(rows: list[Any], k: int) -> tuple[tuple[str, Score | Suppressed], .
 
 
 def _enps(rows: list[Any], k: int) -> Enps | Suppressed | None:
-    asked = [r for r in rows if _n(r[_ENPS_N])]
+    asked = [r for r in rows if r[_ENPS_N]]
     if not asked:
         return None
-    use = [r for r in asked if passes(_n(r[_ENPS_N]), k)]
-    n = sum(_n(r[_ENPS_N]) for r in use)
-    pro = sum(_n(r[_PROMOTERS]) for r in use)
-    det = sum(_n(r[_DETRACTORS]) for r in use)
+    use = [r for r in asked if passes(r[_ENPS_N], k)]
+    n = sum(r[_ENPS_N] for r in use)
+    pro = sum(r[_PROMOTERS] for r in use)
+    det = sum(r[_DETRACTORS] for r in use)
     return guard(n, k, lambda: Enps(score=100.0 * (pro - det) / n, promoters=pro / n,
                                     passives=(n - pro - det) / n, detractors=det / n, respondents=n))
 
@@ -381,13 +399,11 @@ async def _comments(conn: AsyncConnection, round_ids: list[int]) -> dict[int, li
     if round_ids:
         for team_id, comment in (await conn.execute(_comments_query(), {"round_ids": round_ids})).all():
             out[team_id].append(comment)
-    for comments in out.values():
-        random.shuffle(comments)  # no order that could hint at who or when
     return out
 
 
 async def build_report(ctx: Context, *, teams: list[str] | None, weeks: int = DEFAULT_WEEKS) -> CompanyReport:
-    """The report of `teams` (None: every team) over the last `weeks` periods, in four queries.
+    """The report of `teams` (None: every team) over the last `weeks` periods, in two queries.
 
     Raises `Invalid` for weeks outside 1–104 and `NotFound` for a team name that does not exist.
     No permission check here: `team_pulse` does it for people; the operator's CLI reads everything.
@@ -395,38 +411,37 @@ async def build_report(ctx: Context, *, teams: list[str] | None, weeks: int = DE
     if not 1 <= weeks <= MAX_WEEKS:
         raise Invalid("reports.weeks_invalid", max=MAX_WEEKS)
     k, now = ctx.min_group_size, as_utc(ctx.clock.now())
+    # One period more than shown (the first delta looks back), and enough for the alert baseline.
+    params: dict[str, Any] = {"now": now, "weeks": weeks, "fallback": now - timedelta(weeks=weeks),
+                              "depth": max(weeks + 1, ALERT_BASELINE_PERIODS + 2)}
+    if teams is not None:
+        params["names"] = list(teams)
     async with ctx.store.engine.connect() as conn:
-        team_q = select(TEAM.c.id, TEAM.c.name)
-        if teams is not None:
-            team_q = team_q.where(TEAM.c.name.in_(teams))
-        names: dict[int, str] = {tid: name for tid, name in (await conn.execute(team_q)).all()}
+        rows = (await conn.execute(_report_query(teams is None), params)).all()
+        # Rows come grouped by team, rounds oldest first; a team without rounds has one NULL round.
+        names: dict[int, str] = {}
+        chairs: dict[int, Chairs] = {}
+        by_team: dict[int, list[Any]] = {}
+        for tid, group in groupby(rows, itemgetter(_TEAM)):
+            first, *rest = group
+            names[tid] = first[_NAME]
+            chairs[tid] = Chairs(*(_n(v) for v in first[_CHAIRS]))
+            by_team[tid] = [first, *rest] if first[_ID] is not None else []
         if teams is not None and (missing := sorted(set(teams) - set(names.values()))):
             known = (await conn.execute(select(TEAM.c.name).order_by(TEAM.c.name))).scalars().all()
             raise NotFound("reports.unknown_team", team=", ".join(missing), teams=", ".join(known))
-        if not names:
-            return CompanyReport(now, weeks, k, ())
-        params: dict[str, Any] = {"now": now, "weeks": weeks, "fallback": now - timedelta(weeks=weeks)}
-        if teams is not None:
-            params["team_ids"] = list(names)
-        # One period more than shown (the first delta looks back), and enough for the alert baseline.
-        params["depth"] = max(weeks + 1, ALERT_BASELINE_PERIODS + 2)
-        rows = (await conn.execute(_period_query(teams is None), params)).all()
-        by_team: dict[int, list[Any]] = defaultdict(list)
-        for row in rows:
-            by_team[row[0]].append(row)
         shown = {tid: r[-weeks:] for tid, r in by_team.items()}
-        eligible = [r[_ID] for rs in shown.values() for r in rs if passes(_n(r[_RESPONDENTS]), k)]
+        eligible = [r[_ID] for rs in shown.values() for r in rs if passes(r[_RESPONDENTS] or 0, k)]
         comments = await _comments(conn, eligible)
-        chairs = {row[0]: Chairs(*(_n(v) for v in row[1:]))
-                  for row in (await conn.execute(_chairs_query(teams is None), params)).all()}
     reports = []
+    starts: dict[datetime, datetime] = {}
     for tid, name in sorted(names.items(), key=lambda kv: kv[1]):
-        periods = _periods(by_team.get(tid, []), k)
+        periods = _periods(by_team[tid], k, starts)
         reports.append(TeamReport(
             team=name, weeks=weeks, min_group_size=k,
-            periods=tuple(periods[-weeks:]), drivers=_drivers(shown.get(tid, []), k),
-            enps=_enps(shown.get(tid, []), k), comments=tuple(comments.get(tid, ())),
-            chairs=chairs.get(tid, Chairs()), alerts=_alerts(periods),
+            periods=tuple(periods[-weeks:]), drivers=_drivers(shown[tid], k),
+            enps=_enps(shown[tid], k), comments=tuple(comments.get(tid, ())),
+            chairs=chairs[tid], alerts=_alerts(periods),
         ))
     logger.info("report built", extra={"teams": len(reports), "weeks": weeks, "rounds": len(rows)})
     return CompanyReport(now, weeks, k, tuple(reports))

@@ -127,11 +127,18 @@ class Response(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("round_id", "respondent_key"),
         # The report's GROUP BY round reads only this index (no table lookups); reports.py.
-        Index("ix_response_round_figures", "round_id", "mood", "driver_score", "enps"),
-        # Comments are few: a partial index finds them without visiting every response.
+        Index("ix_response_round_figures", "round_id", "mood", "driver_score"),
+        # eNPS is asked once a quarter: its figures come from the few answers that have one.
+        Index(
+            "ix_response_round_enps", "round_id", "enps",
+            sqlite_where=text("enps IS NOT NULL"), postgresql_where=text("enps IS NOT NULL"),
+        ),
+        # Comments are few: a partial index finds them without visiting every response, and the
+        # report samples them from this index alone (same predicate as reports.py's query).
         Index(
             "ix_response_round_comment", "round_id",
-            sqlite_where=text("comment IS NOT NULL"), postgresql_where=text("comment IS NOT NULL"),
+            sqlite_where=text("comment IS NOT NULL AND comment <> ''"),
+            postgresql_where=text("comment IS NOT NULL AND comment <> ''"),
         ),
     )
     id: int | None = Field(default=None, primary_key=True)

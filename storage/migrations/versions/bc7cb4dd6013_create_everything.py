@@ -1,6 +1,6 @@
 """create everything
 
-Revision ID: e383e5d29756
+Revision ID: bc7cb4dd6013
 Revises:
 Create Date: 2026-11-23
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "e383e5d29756"
+revision: str = "bc7cb4dd6013"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -196,12 +196,17 @@ def upgrade() -> None:
             "ix_response_round_comment",
             ["round_id"],
             unique=False,
-            sqlite_where=sa.text("comment IS NOT NULL"),
-            postgresql_where=sa.text("comment IS NOT NULL"),
+            sqlite_where=sa.text("comment IS NOT NULL AND comment <> ''"),
+            postgresql_where=sa.text("comment IS NOT NULL AND comment <> ''"),
         )
         batch_op.create_index(
-            "ix_response_round_figures", ["round_id", "mood", "driver_score", "enps"], unique=False
+            "ix_response_round_enps",
+            ["round_id", "enps"],
+            unique=False,
+            sqlite_where=sa.text("enps IS NOT NULL"),
+            postgresql_where=sa.text("enps IS NOT NULL"),
         )
+        batch_op.create_index("ix_response_round_figures", ["round_id", "mood", "driver_score"], unique=False)
 
     # ### end Alembic commands ###
 
@@ -211,9 +216,14 @@ def downgrade() -> None:
     with op.batch_alter_table("response", schema=None) as batch_op:
         batch_op.drop_index("ix_response_round_figures")
         batch_op.drop_index(
+            "ix_response_round_enps",
+            sqlite_where=sa.text("enps IS NOT NULL"),
+            postgresql_where=sa.text("enps IS NOT NULL"),
+        )
+        batch_op.drop_index(
             "ix_response_round_comment",
-            sqlite_where=sa.text("comment IS NOT NULL"),
-            postgresql_where=sa.text("comment IS NOT NULL"),
+            sqlite_where=sa.text("comment IS NOT NULL AND comment <> ''"),
+            postgresql_where=sa.text("comment IS NOT NULL AND comment <> ''"),
         )
         batch_op.drop_index(batch_op.f("ix_response_respondent_key"))
 
