@@ -15,8 +15,7 @@ from handlers.config import parse_config
 from handlers.context import Context
 from handlers.ports import FixedClock
 from handlers.setup import apply_config
-from storage.db import Store
-from storage.migrate import upgrade
+from tests.dbutil import fresh_store
 
 POSTGRES_URL = os.environ.get("PULSEBOT_TEST_POSTGRES_URL")
 TEST_SECRET = b"test-secret-0123456789abcdef"
@@ -61,14 +60,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     return POSTGRES_URL
 
 
-async def _reset_postgres(store: Store) -> None:
-    from sqlalchemy import text
-
-    async with store.engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-
-
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 
 DEFAULT_CONFIG: dict[str, Any] = {
@@ -88,10 +79,7 @@ async def make_ctx(db_url: str) -> AsyncIterator[CtxFactory]:
     made: list[Context] = []
 
     async def factory(config: dict[str, Any] | None = None, *, now: datetime = START) -> Context:
-        store = Store(db_url)
-        if not store.is_sqlite and not made:
-            await _reset_postgres(store)
-        await upgrade(store)
+        store = await fresh_store(db_url, reset=not made)
         ctx = Context(store=store, config=parse_config(config or DEFAULT_CONFIG), secret=TEST_SECRET,
                       clock=FixedClock(now))
         await apply_config(ctx)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from handlers.charts import chart_png
 from handlers.commands import run_command
@@ -22,9 +22,8 @@ from handlers.ports import Actor, FixedClock, Where
 from handlers.report_render import report_csv, report_json, report_message, report_text
 from handlers.reports import SUPPRESSED, Mood, build_report
 from handlers.team_pulse import parse_request
-from storage.db import Store
-from storage.migrate import upgrade
 from storage.models import Delivery, EmptyChair, Impact, Leader, Member, Response, Round, Team
+from tests.dbutil import fresh_store
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday
 _ids = count(1)
@@ -47,12 +46,7 @@ class P:
 @pytest.fixture
 async def ctx(db_url) -> Context:
     """An empty migrated store (a SQLite file; in CI also PostgreSQL, see tests/conftest.py)."""
-    store = Store(db_url)
-    if not store.is_sqlite:
-        async with store.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    await upgrade(store)
+    store = await fresh_store(db_url)
     config = PulseConfig(pulse=PulseSection(min_group_size=5, default_locale="en"))
     yield Context(store=store, config=config, secret=b"test-secret-0123456789", clock=FixedClock(NOW))
     await store.dispose()

@@ -9,16 +9,14 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import text
 from sqlmodel import func, select
 
 from handlers.checkins import open_round
 from handlers.config import load_config
 from handlers.context import Context
 from handlers.setup import apply_config
-from storage.db import Store
-from storage.migrate import upgrade
 from storage.models import Delivery
+from tests.dbutil import fresh_store
 from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser
 from tests.schedules.serving import SECRET, Served, serve_env, team_toml, wait_until
 
@@ -29,12 +27,7 @@ async def seeded_round(tmp_path, db_url: str, members: list[str]) -> Context:
     """The store as `pulsebot checkins send` leaves it before sending: a round and its outbox."""
     config = tmp_path / "pulsebot.toml"
     config.write_text(team_toml(members), encoding="utf-8")
-    store = Store(db_url)
-    if not store.is_sqlite:
-        async with store.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    await upgrade(store)
+    store = await fresh_store(db_url)
     ctx = Context(store=store, config=load_config(config), secret=SECRET.encode())
     await apply_config(ctx)
     opened = await open_round(ctx, team_name="soporte")

@@ -11,18 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from storage.db import Store, normalize_url
 from storage.migrate import upgrade
 from storage.models import Delivery, Member, Response, Round, Team
+from tests.dbutil import fresh_store
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 
 
 @pytest.fixture
 async def store(db_url):
-    store = Store(db_url)
-    if not store.is_sqlite:
-        async with store.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    await upgrade(store)
+    store = await fresh_store(db_url)
     await upgrade(store)  # a second run changes nothing
     yield store
     await store.dispose()

@@ -1,0 +1,19 @@
+"""A fresh, migrated store for a test: a SQLite file as given, or PostgreSQL with an emptied schema."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from storage.db import Store
+from storage.migrate import upgrade
+
+
+async def fresh_store(url: str, *, reset: bool = True) -> Store:
+    """Open `url`; on PostgreSQL (shared by the suite) drop everything first unless `reset=False`."""
+    store = Store(url)
+    if reset and not store.is_sqlite:
+        async with store.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await upgrade(store)
+    return store
