@@ -29,11 +29,13 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-# Every test (PostgreSQL lane too when PULSEBOT_TEST_POSTGRES_URL is set), then lint and the dependency rule.
+# Every test (PostgreSQL lane too when PULSEBOT_TEST_POSTGRES_URL is set), then lint, the dependency
+# rule and the types of the core (handlers, storage, schedules).
 test: $(STAMP) i18n
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache demo.db*

@@ -106,7 +106,7 @@ async def open_round(
             ).all()
             enps_due = all(quarter(as_utc(s).astimezone(ZoneInfo(tz)).date()) != year_q for s in earlier)
             rnd = Round(
-                team_id=team.id,
+                team_id=team.id,  # type: ignore[arg-type]  # a stored team always has an id
                 period=period,
                 period_start=local_midnight(start, tz),
                 opened_at=now,
@@ -128,7 +128,7 @@ async def open_round(
             if member.id in have:
                 continue
             due = due_at_for(member) if due_at_for else now
-            session.add(Delivery(round_id=rnd.id, member_id=member.id, due_at=due))
+            session.add(Delivery(round_id=rnd.id, member_id=member.id, due_at=due))  # type: ignore[arg-type]
             added += 1
         await session.commit()
         assert rnd.id is not None
@@ -143,13 +143,8 @@ async def close_due_rounds(ctx: Context, now: datetime | None = None) -> list[in
     """Close every round whose window has passed; returns their ids."""
     now = now or ctx.clock.now()
     async with ctx.store.session() as session:
-        ids = list(
-            (
-                await session.exec(
-                    select(Round.id).where(col(Round.closed_at).is_(None), col(Round.closes_at) <= now)
-                )
-            ).all()
-        )
+        stmt = select(Round.id).where(col(Round.closed_at).is_(None), col(Round.closes_at) <= now)
+        ids = [i for i in (await session.exec(stmt)).all() if i is not None]
         if ids:
             await session.exec(update(Round).where(col(Round.id).in_(ids)).values(closed_at=now))
             await session.commit()
@@ -253,8 +248,8 @@ async def record_answer(
                 await session.exec(
                     update(Delivery)
                     .where(
-                        Delivery.round_id == round_id,
-                        Delivery.member_id == member.id,
+                        col(Delivery.round_id) == round_id,
+                        col(Delivery.member_id) == member.id,
                         col(Delivery.answered_at).is_(None),
                     )
                     .values(answered_at=now)
@@ -265,6 +260,7 @@ async def record_answer(
         except IntegrityError:
             if attempt == 2:  # a double tap raced us twice: give up loudly rather than loop
                 raise
+    assert response is not None  # set in the loop, which either breaks or raises
     tz = member.timezone or team_tz(ctx, team)
     notice = recorded_notice(response, locale, closes_text(rnd, locale, tz))
     message = checkin_message(

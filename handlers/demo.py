@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
+from sqlmodel import col
 
 from handlers.context import Context
 from handlers.drivers import driver_for
@@ -98,7 +99,7 @@ async def seed(
             locale = tc.locale or ctx.config.pulse.default_locale
             tz = tc.timezone or ctx.config.pulse.timezone
             drift = DRIFTS[index % len(DRIFTS)]
-            team_id = (await conn.execute(select(Team.id).where(Team.name == name))).scalar_one()  # type: ignore[arg-type]
+            team_id = (await conn.execute(select(col(Team.id)).where(col(Team.name) == name))).scalar_one()
             users = [f"{names[i % len(names)]}{'' if i < len(names) else i}"
                      for i in range(index * per_team, (index + 1) * per_team)]
             company.members[name] = users
@@ -107,7 +108,7 @@ async def seed(
                  "locale_chosen": False, "paused": False, "created_at": now} for u in users
             ])
             rows = (await conn.execute(
-                select(Member.id, Member.user_id).where(Member.user_id.in_(users))  # type: ignore[union-attr]
+                select(col(Member.id), col(Member.user_id)).where(col(Member.user_id).in_(users))
             )).all()
             ids = {user: mid for mid, user in rows}
             await conn.execute(insert(TeamMember), [{"team_id": team_id, "member_id": ids[u], "active": True} for u in users])
@@ -126,7 +127,7 @@ async def seed(
                     team_id=team_id, period=period, period_start=local_midnight(start, tz),
                     opened_at=opened, closes_at=closes, closed_at=None if back == 0 else closes,
                     driver=driver_for(period_ordinal("weekly", start)), enps=enps,
-                ).returning(Round.id))).scalar_one()  # type: ignore[arg-type]
+                ).returning(col(Round.id)))).scalar_one()
                 base = 3.6 + drift * (weeks - back) + rng.uniform(-0.15, 0.15)
                 if index == 0 and back in (1, 2):
                     base -= 0.6  # a recent dip, so the demo shows an alert
@@ -151,7 +152,7 @@ async def seed(
     return company
 
 
-def _answer(rng: random.Random, round_id: int, key: str, base: float, driver: str, enps: bool,
+def _answer(rng: random.Random, round_id: int | None, key: str, base: float, driver: str, enps: bool,
             locale: str, at: datetime) -> dict:
     mood = min(5, max(1, round(rng.gauss(base, 0.8))))
     return {
@@ -163,7 +164,7 @@ def _answer(rng: random.Random, round_id: int, key: str, base: float, driver: st
     }
 
 
-async def _chairs(conn, rng: random.Random, team_id: int, name: str, locale: str, users: list[str],  # noqa: ANN001
+async def _chairs(conn, rng: random.Random, team_id: int | None, name: str, locale: str, users: list[str],  # noqa: ANN001
                   now: datetime, weeks: int) -> None:
     topics = {
         "es": ("Subida de precios del plan básico", "Nuevo horario de soporte", "Cambiar de proveedor de envíos"),
@@ -174,7 +175,7 @@ async def _chairs(conn, rng: random.Random, team_id: int, name: str, locale: str
         chair_id = (await conn.execute(insert(EmptyChair).values(
             platform="console", conversation=f"console:#{name}", team_id=team_id, topic=topic, opened_by=users[0],
             locale=locale, opened_at=opened, closed_at=opened + timedelta(hours=1),
-        ).returning(EmptyChair.id))).scalar_one()  # type: ignore[arg-type]
+        ).returning(col(EmptyChair.id)))).scalar_one()
         effects = rng.sample(["better", "worse", "no_change", "unknown", "better"], k=1 + i)
         if effects:
             await conn.execute(insert(Impact), [
@@ -186,7 +187,7 @@ async def _chairs(conn, rng: random.Random, team_id: int, name: str, locale: str
 
 async def _seeded(ctx: Context) -> bool:
     async with ctx.store.session() as session:
-        return (await session.exec(select(Round.id).limit(1))).first() is not None  # type: ignore[call-overload]
+        return (await session.execute(select(col(Round.id)).limit(1))).first() is not None
 
 
 async def _describe(ctx: Context) -> DemoCompany:
@@ -194,9 +195,9 @@ async def _describe(ctx: Context) -> DemoCompany:
     async with ctx.store.session() as session:
         members: dict[str, list[str]] = {}
         for tc in teams:
-            stmt = (select(Member.user_id).join(TeamMember, TeamMember.member_id == Member.id)  # type: ignore[arg-type]
-                    .join(Team, Team.id == TeamMember.team_id).where(Team.name == tc.name))  # type: ignore[arg-type]
-            members[tc.name] = list((await session.exec(stmt)).all())  # type: ignore[call-overload]
+            stmt = (select(col(Member.user_id)).join(TeamMember, col(TeamMember.member_id) == Member.id)
+                    .join(Team, col(Team.id) == TeamMember.team_id).where(col(Team.name) == tc.name))
+            members[tc.name] = list((await session.execute(stmt)).scalars().all())
     return DemoCompany(
         tuple(t.name for t in teams),
         {t.name: t.leaders[0] for t in teams if t.leaders},

@@ -155,6 +155,7 @@ async def sync_roster(ctx: Context, *, team_name: str, members: list[Actor]) -> 
         existing = {row.member_id: row for row in rows}
         for member_id, row in existing.items():
             row.active = member_id in keep
+        assert team.id is not None
         for member_id in keep - existing.keys():
             session.add(TeamMember(team_id=team.id, member_id=member_id, active=True))
         await session.commit()
@@ -188,11 +189,3 @@ async def actor_locale(ctx: Context, actor: Actor) -> str:
             return normalize_locale(actor.locale) or ctx.config.pulse.default_locale
         return await member_locale(session, ctx, member)
 
-
-async def is_leader(session: AsyncSession, actor: Actor, team_id: int | None = None) -> bool:
-    """Whether the actor is a global leader, or a leader of `team_id` when given."""
-    cond = col(Leader.team_id).is_(None)
-    if team_id is not None:
-        cond = cond | (Leader.team_id == team_id)
-    stmt = select(Leader.id).where(cond, col(Leader.user_ref).in_(actor.ids())).limit(1)
-    return (await session.exec(stmt)).first() is not None

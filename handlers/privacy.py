@@ -115,10 +115,10 @@ async def forget(ctx: Context, actor: Actor) -> Outcome:
     locale = await actor_locale(ctx, actor)
     key = respondent_key(ctx.secret, actor.key)
     async with ctx.store.session() as session:
-        result = await session.exec(delete(Response).where(Response.respondent_key == key))
+        result = await session.exec(delete(Response).where(col(Response.respondent_key) == key))
         removed = result.rowcount  # type: ignore[attr-defined]
         await session.exec(
-            delete(Member).where(Member.platform == actor.platform, Member.user_id == actor.user_id)
+            delete(Member).where(col(Member.platform) == actor.platform, col(Member.user_id) == actor.user_id)
         )
         await session.commit()
     logger.info("member forgotten", extra={"responses": removed})

@@ -198,7 +198,7 @@ def _count_if(cond: Any) -> Any:
 # serves every report: building a select costs more than running it for one team.
 _NOW = bindparam("now", type_=RND.c.opened_at.type)
 _FALLBACK = bindparam("fallback", type_=CHAIR.c.opened_at.type)
-_NAMES = bindparam("names", expanding=True)
+_NAMES: Any = bindparam("names", expanding=True)
 
 
 def _last_rounds(column: Any, limit: str) -> Any:

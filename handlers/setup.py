@@ -49,8 +49,9 @@ async def apply_config(ctx: Context) -> None:
                 existing = set(
                     (await session.exec(select(TeamMember.member_id).where(TeamMember.team_id == team.id))).all()
                 )
+                assert team.id is not None
                 for member_id in ids:
-                    if member_id not in existing:
+                    if member_id is not None and member_id not in existing:
                         session.add(TeamMember(team_id=team.id, member_id=member_id))
         await _set_leaders(session, None, cfg.pulse.leaders)
         await session.commit()
@@ -58,7 +59,7 @@ async def apply_config(ctx: Context) -> None:
 
 
 async def _set_leaders(session, team_id: int | None, refs: list[str]) -> None:  # noqa: ANN001
-    cond = col(Leader.team_id).is_(None) if team_id is None else Leader.team_id == team_id
+    cond = col(Leader.team_id).is_(None) if team_id is None else col(Leader.team_id) == team_id
     current = set((await session.exec(select(Leader.user_ref).where(cond))).all())
     wanted = set(refs)
     if gone := current - wanted:
