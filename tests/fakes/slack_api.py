@@ -27,7 +27,20 @@ sliding one-second window), ``random_429_ratio`` (any method), ``retry_after`` (
 ``fake.fail_next(method, error=…)`` makes the next call answer ``{"ok": false, "error": …}``;
 ``fake.fail_next(method, drop=True)`` performs the call, then drops the connection without an
 answer (a lost response: the message IS posted). ``fake.add_workspace(token, team_id)`` adds a
-second workspace's bot token. Socket Mode: apps.connections.open (app-level token
+second workspace's bot token; ``fake.calls_from(team_id, method)`` gives the calls made with that
+workspace's tokens (so a test sees which token was used). A ``FakeChannel``/``FakeUser`` with
+``team_id`` set exists only in that workspace (``channel_not_found`` / ``user_not_found``
+elsewhere); left ``None`` it is seen from every workspace.
+
+OAuth v2 install (https://docs.slack.dev/authentication/installing-with-oauth): the fake knows one
+app, ``client_id`` / ``client_secret`` (constructor options). ``GET /oauth/v2/authorize`` (what
+``fake.authorize_url`` points at) plays the user who clicks "Allow": it answers 302 to the
+``redirect_uri`` argument, or to ``fake.oauth_redirect_url`` (the app's configured Redirect URL),
+with ``code`` and the ``state`` it was given; the code installs the app in
+``fake.installing_team`` (``(team_id, team_name)``, default ``("T0NEW", "New Workspace")``).
+``fake.new_oauth_code(team_id, team_name)`` issues a code directly. ``oauth.v2.access`` takes the
+client id and secret (HTTP Basic or form) and a code, once, and answers the documented JSON with a
+new bot token for that team, which the fake then accepts like any other. Socket Mode: apps.connections.open (app-level token
 ``fake.app_token``) hands out ``ws://…/socket``; ``await fake.push_envelope("slash_commands",
 payload)`` sends an envelope, ``fake.socket_acks`` records what the client answered. ``GET /_stats`` gives the call count
 (for a bench driving the fake in another process).
@@ -36,6 +49,7 @@ payload)`` sends an envelope, ``fake.socket_acks`` records what the client answe
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import logging
@@ -47,6 +61,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from yarl import URL
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +82,7 @@ class FakeUser:
     is_restricted: bool = False
     is_ultra_restricted: bool = False
     real_name: str = ""
+    team_id: str | None = None  # None: seen from every workspace
 
     def as_json(self, *, include_locale: bool) -> dict[str, Any]:
         """The `user` object of users.info."""
@@ -94,6 +110,7 @@ class FakeChannel:
     name: str
     members: list[str] = field(default_factory=list)
     is_private: bool = False
+    team_id: str | None = None  # None: seen from every workspace
 
 
 @dataclass
@@ -119,6 +136,8 @@ class FakeSlack:
         random_429_ratio: float = 0.0,
         retry_after: int = 1,
         seed: int = 0,
+        client_id: str = "1111.2222",
+        client_secret: str = "fake-client-secret",
     ) -> None:
         self.bot_token = bot_token
         self.team_id = team_id
@@ -137,6 +156,12 @@ class FakeSlack:
         self._random = random.Random(seed)
         self._tokens: dict[str, tuple[str, str]] = {bot_token: (team_id, bot_user_id)}
         self._calls: list[tuple[str, dict[str, Any]]] = []
+        self._call_teams: list[str] = []  # the workspace of each call's token ("" when none)
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.oauth_redirect_url = ""
+        self.installing_team: tuple[str, str] = ("T0NEW", "New Workspace")
+        self._codes: dict[str, tuple[str, str, str]] = {}  # code -> (team_id, team_name, redirect_uri)
         self._limited: dict[str, int] = defaultdict(int)
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -157,6 +182,7 @@ class FakeSlack:
         app.router.add_post("/response/{rid}", self._response_url)
         app.router.add_get("/socket", self._socket)
         app.router.add_get("/_stats", self._stats)
+        app.router.add_get("/oauth/v2/authorize", self._authorize)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -180,6 +206,11 @@ class FakeSlack:
         await self.stop()
 
     @property
+    def authorize_url(self) -> str:
+        """Where a browser starts an install (Slack's https://slack.com/oauth/v2/authorize)."""
+        return f"{self.url}/oauth/v2/authorize"
+
+    @property
     def api_url(self) -> str:
         """The Web API base URL (what `SLACK_API_URL` / `base_url` take), with a trailing slash."""
         return f"{self.url}/api/"
@@ -189,6 +220,17 @@ class FakeSlack:
     def calls(self, method: str) -> list[dict[str, Any]]:
         """Arguments of every answered call of `method` (429s excluded), oldest first."""
         return [args for m, args in self._calls if m == method]
+
+    def calls_from(self, team_id: str, method: str) -> list[dict[str, Any]]:
+        """Like `calls`, but only those made with a token of workspace `team_id`."""
+        return [args for (m, args), team in zip(self._calls, self._call_teams, strict=True)
+                if m == method and team == team_id]
+
+    def new_oauth_code(self, team_id: str, team_name: str = "", redirect_uri: str = "") -> str:
+        """A one-time code that oauth.v2.access exchanges for a bot token of `team_id`."""
+        code = f"code-{team_id}-{next(self._ids)}"
+        self._codes[code] = (team_id, team_name or team_id, redirect_uri)
+        return code
 
     def rate_limited(self, method: str) -> int:
         """How many calls of `method` were answered 429."""
@@ -213,6 +255,10 @@ class FakeSlack:
     def fail_next(self, method: str, *, error: str | None = None, drop: bool = False) -> None:
         """Make the next call of `method` fail: an `ok: false` error, or (drop) a lost answer."""
         self._failures[method].append(_Failure(error=error, drop=drop))
+
+    def _record(self, method: str, args: dict[str, Any], team_id: str = "") -> None:
+        self._calls.append((method, args))
+        self._call_teams.append(team_id)
 
     def add_workspace(self, token: str, team_id: str, bot_user_id: str = BOT_USER_ID) -> None:
         """Accept another bot token, for another workspace."""
@@ -241,6 +287,9 @@ class FakeSlack:
             args = await self._args(request)
         except (ValueError, UnicodeDecodeError):
             return web.json_response({"ok": False, "error": "invalid_form_data"})
+        if method == "oauth.v2.access":
+            # The app authenticates with its client id and secret, not with a token.
+            return web.json_response(self._oauth_access(args, request.headers.get("Authorization", "")))
         token = args.pop("token", None)
         auth = request.headers.get("Authorization", "")
         if auth.startswith("Bearer "):
@@ -254,7 +303,7 @@ class FakeSlack:
                                           else "not_allowed_token_type"})
             if method != "apps.connections.open":
                 return web.json_response({"ok": False, "error": "not_allowed_token_type"})
-            self._calls.append((method, args))
+            self._record(method, args)
             return web.json_response({"ok": True, "url": self.url.replace("http", "ws", 1) + "/socket"})
         if token not in self._tokens:
             return web.json_response({"ok": False, "error": "invalid_auth"})
@@ -268,9 +317,9 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": "unknown_method"})
         failure = self._failures[method].popleft() if self._failures[method] else None
         if failure is not None and failure.error:
-            self._calls.append((method, args))
+            self._record(method, args, team_id)
             return web.json_response({"ok": False, "error": failure.error})
-        self._calls.append((method, args))
+        self._record(method, args, team_id)
         body = handler(args, team_id=team_id, bot_user=bot_user)
         if failure is not None and failure.drop:
             # The work is done but the answer never arrives: the client sees a dropped connection.
@@ -313,7 +362,7 @@ class FakeSlack:
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()
         body["_response_url"] = str(request.url)
-        self._calls.append(("response_url", body))
+        self._record("response_url", body)
         return web.Response(text="ok")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
@@ -354,14 +403,28 @@ class FakeSlack:
     def _next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
 
-    def _reach(self, channel: str, bot_user: str) -> str | None:
+    def _user_in(self, user_id: str, team_id: str) -> FakeUser | None:
+        """The user, when the workspace `team_id` can see them."""
+        user = self.users.get(user_id)
+        if user is None or (user.team_id is not None and team_id and user.team_id != team_id):
+            return None
+        return user
+
+    def _channel_in(self, channel: str, team_id: str) -> FakeChannel | None:
+        """The channel, when it belongs to the workspace `team_id` (or to every workspace)."""
+        known = self.channels.get(channel)
+        if known is None or (known.team_id is not None and team_id and known.team_id != team_id):
+            return None
+        return known
+
+    def _reach(self, channel: str, bot_user: str, team_id: str = "") -> str | None:
         """None when the bot can write in `channel`, else the Slack error code."""
         if channel.startswith("D"):
-            user = self.users.get("U" + channel[1:])
+            user = self._user_in("U" + channel[1:], team_id)
             if user is None:
                 return "channel_not_found"
             return "user_not_found" if user.deleted else None
-        known = self.channels.get(channel)
+        known = self._channel_in(channel, team_id)
         if known is None:
             return "channel_not_found"
         if bot_user not in known.members:
@@ -370,6 +433,46 @@ class FakeSlack:
 
     def _find(self, channel: str, ts: str) -> dict[str, Any] | None:
         return next((m for m in self._messages.get(channel, []) if m["ts"] == ts), None)
+
+    # -- OAuth v2 ----------------------------------------------------------------------------------
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        # The browser step: the installer clicks "Allow", Slack sends them back with a code.
+        query = request.query
+        if query.get("client_id") != self.client_id:
+            return web.Response(status=400, text="invalid_client_id")
+        target = query.get("redirect_uri") or self.oauth_redirect_url
+        if not target:
+            return web.Response(status=400, text="bad_redirect_uri")
+        team_id, team_name = self.installing_team
+        self._record("oauth.v2.authorize", dict(query))
+        code = self.new_oauth_code(team_id, team_name, query.get("redirect_uri", ""))
+        params = {"code": code, "state": query.get("state", "")}
+        raise web.HTTPFound(str(URL(target).update_query(params)))
+
+    def _oauth_access(self, args: dict[str, Any], authorization: str) -> dict[str, Any]:
+        client_id, client_secret = args.get("client_id"), args.get("client_secret")
+        if authorization.startswith("Basic "):
+            try:
+                client_id, _, client_secret = base64.b64decode(authorization[6:]).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return {"ok": False, "error": "invalid_client_id"}
+        self._record("oauth.v2.access", {**args, "client_id": client_id})
+        if client_id != self.client_id:
+            return {"ok": False, "error": "invalid_client_id"}
+        if client_secret != self.client_secret:
+            return {"ok": False, "error": "bad_client_secret"}
+        grant = self._codes.pop(str(args.get("code") or ""), None)  # a code works once
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        team_id, team_name, redirect_uri = grant
+        if redirect_uri and args.get("redirect_uri") != redirect_uri:
+            return {"ok": False, "error": "bad_redirect_uri"}
+        token = f"xoxb-{team_id}-{next(self._ids)}"
+        self.add_workspace(token, team_id, self.bot_user_id)
+        return {"ok": True, "access_token": token, "token_type": "bot", "scope": args.get("scope") or "commands",
+                "bot_user_id": self.bot_user_id, "app_id": "A0PULSE", "team": {"id": team_id, "name": team_name},
+                "enterprise": None, "is_enterprise_install": False, "authed_user": {"id": "UINSTALLER"}}
 
     # -- methods ---------------------------------------------------------------------------------
 
@@ -384,7 +487,7 @@ class FakeSlack:
             return {"ok": False, "error": "channel_not_found"}
         if channel.startswith(("U", "W")):
             return {"ok": False, "error": "user_not_found"}
-        if (error := self._reach(channel, bot_user)) is not None:
+        if (error := self._reach(channel, bot_user, team_id)) is not None:
             return {"ok": False, "error": error}
         if not (args.get("text") or args.get("blocks")):
             return {"ok": False, "error": "no_text"}
@@ -400,6 +503,8 @@ class FakeSlack:
     def _m_chat_update(self, args: dict[str, Any], *, team_id: str, bot_user: str) -> dict[str, Any]:
         channel = str(args.get("channel", ""))
         message = self._find(channel, str(args.get("ts", "")))
+        if self._reach(channel, bot_user, team_id) == "channel_not_found":
+            return {"ok": False, "error": "channel_not_found"}
         if message is None:
             return {"ok": False, "error": "message_not_found" if channel in self._messages else "channel_not_found"}
         message["text"] = args.get("text", message["text"])
@@ -410,14 +515,14 @@ class FakeSlack:
 
     def _m_chat_postEphemeral(self, args: dict[str, Any], *, team_id: str, bot_user: str) -> dict[str, Any]:
         channel = self._resolve(str(args.get("channel", "")))
-        if (error := self._reach(channel, bot_user)) is not None:
+        if (error := self._reach(channel, bot_user, team_id)) is not None:
             return {"ok": False, "error": error}
-        if str(args.get("user", "")) not in self.users:
+        if self._user_in(str(args.get("user", "")), team_id) is None:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "message_ts": self._next_ts()}
 
     def _m_conversations_members(self, args: dict[str, Any], *, team_id: str, bot_user: str) -> dict[str, Any]:
-        known = self.channels.get(str(args.get("channel", "")))
+        known = self._channel_in(str(args.get("channel", "")), team_id)
         if known is None or (known.is_private and bot_user not in known.members):
             return {"ok": False, "error": "channel_not_found"}
         limit = int(args.get("limit") or 100)
@@ -429,9 +534,9 @@ class FakeSlack:
 
     def _m_conversations_info(self, args: dict[str, Any], *, team_id: str, bot_user: str) -> dict[str, Any]:
         channel = str(args.get("channel", ""))
-        if channel.startswith("D") and "U" + channel[1:] in self.users:
+        if channel.startswith("D") and self._user_in("U" + channel[1:], team_id) is not None:
             return {"ok": True, "channel": {"id": channel, "is_im": True, "user": "U" + channel[1:]}}
-        known = self.channels.get(channel)
+        known = self._channel_in(channel, team_id)
         if known is None or (known.is_private and bot_user not in known.members):
             return {"ok": False, "error": "channel_not_found"}
         return {"ok": True, "channel": {"id": known.id, "name": known.name, "is_channel": not known.is_private,
@@ -441,7 +546,8 @@ class FakeSlack:
 
     def _m_conversations_history(self, args: dict[str, Any], *, team_id: str, bot_user: str) -> dict[str, Any]:
         channel = str(args.get("channel", ""))
-        if channel not in self._messages and self._reach(channel, bot_user) is not None:
+        if self._reach(channel, bot_user, team_id) == "channel_not_found" or (
+                channel not in self._messages and self._reach(channel, bot_user, team_id) is not None):
             return {"ok": False, "error": "channel_not_found"}
         with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
         limit = int(args.get("limit") or 100)
@@ -453,12 +559,12 @@ class FakeSlack:
 
     def _m_conversations_open(self, args: dict[str, Any], *, team_id: str, bot_user: str) -> dict[str, Any]:
         users = [u for u in str(args.get("users", "")).split(",") if u]
-        if len(users) != 1 or users[0] not in self.users:
+        if len(users) != 1 or self._user_in(users[0], team_id) is None:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "channel": {"id": self.dm_channel(users[0])}}
 
     def _m_users_info(self, args: dict[str, Any], *, team_id: str, bot_user: str) -> dict[str, Any]:
-        user = self.users.get(str(args.get("user", "")))
+        user = self._user_in(str(args.get("user", "")), team_id)
         if user is None:
             return {"ok": False, "error": "user_not_found"}
         include_locale = str(args.get("include_locale", "")).lower() in ("1", "true")
@@ -481,7 +587,7 @@ class FakeSlack:
         return {"ok": True, "view": view} if view else {"ok": False, "error": "invalid_arguments"}
 
     def _m_views_publish(self, args: dict[str, Any], *, team_id: str, bot_user: str) -> dict[str, Any]:
-        if str(args.get("user_id", "")) not in self.users:
+        if self._user_in(str(args.get("user_id", "")), team_id) is None:
             return {"ok": False, "error": "user_not_found"}
         view = self._view(args)
         return {"ok": True, "view": view} if view else {"ok": False, "error": "invalid_arguments"}
@@ -502,7 +608,7 @@ class FakeSlack:
             return {"ok": False, "error": "file_not_found"}
         channel = args.get("channel_id") or args.get("channels")
         if channel:
-            if (error := self._reach(str(channel), bot_user)) is not None:
+            if (error := self._reach(str(channel), bot_user, team_id)) is not None:
                 return {"ok": False, "error": error}
             self._messages[str(channel)].append(
                 {"type": "message", "user": bot_user, "ts": self._next_ts(),

@@ -100,10 +100,10 @@ class SlackHarness:
             return resp.status, await resp.text()
 
     async def command(self, command: str, text: str, *, user: str, channel: str = "C0SUPPORT",
-                      channel_name: str = "soporte") -> str:
+                      channel_name: str = "soporte", team_id: str = TEAM_ID) -> str:
         response_url = self.fake.new_response_url()
         body = urlencode({
-            "token": "legacy", "team_id": TEAM_ID, "team_domain": "fake", "channel_id": channel,
+            "token": "legacy", "team_id": team_id, "team_domain": "fake", "channel_id": channel,
             "channel_name": channel_name, "user_id": user, "user_name": user.lower(), "command": command,
             "text": text, "api_app_id": "A0PULSE", "response_url": response_url, "trigger_id": f"trig-{user}",
         })
@@ -112,10 +112,10 @@ class SlackHarness:
         return response_url
 
     async def tap(self, user: str, button: dict[str, Any], *, channel: str, ts: str, ephemeral: bool = False,
-                  response_url: str = "") -> tuple[int, str]:
+                  response_url: str = "", team_id: str = TEAM_ID) -> tuple[int, str]:
         payload = {
-            "type": "block_actions", "team": {"id": TEAM_ID, "domain": "fake"},
-            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM_ID},
+            "type": "block_actions", "team": {"id": team_id, "domain": "fake"},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team_id},
             "api_app_id": "A0PULSE", "trigger_id": f"trig-{user}-{time.monotonic_ns()}",
             "container": {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": ephemeral},
             "channel": {"id": channel, "name": "directmessage" if channel.startswith("D") else "soporte"},
@@ -146,8 +146,8 @@ class SlackHarness:
         return await self.send(urlencode({"payload": json.dumps(payload)}))
 
     async def event(self, event: dict[str, Any], *, event_id: str,
-                    headers: dict[str, str] | None = None) -> tuple[int, str]:
-        body = json.dumps({"token": "legacy", "team_id": TEAM_ID, "api_app_id": "A0PULSE", "type": "event_callback",
+                    headers: dict[str, str] | None = None, team_id: str = TEAM_ID) -> tuple[int, str]:
+        body = json.dumps({"token": "legacy", "team_id": team_id, "api_app_id": "A0PULSE", "type": "event_callback",
                            "event_id": event_id, "event_time": int(time.time()), "event": event})
         return await self.send(body, content_type="application/json", headers=headers)
 

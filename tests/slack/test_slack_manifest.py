@@ -18,7 +18,8 @@ def test_manifest_declares_the_three_commands_with_usage_hints_on_one_url():
 
 def test_manifest_subscribes_to_the_events_the_face_handles():
     events = MANIFEST.split("bot_events:")[1].split("interactivity:")[0]
-    assert re.findall(r"- ([a-z_.]+)", events) == ["app_home_opened", "message.im", "member_joined_channel"]
+    assert re.findall(r"- ([a-z_.]+)", events) == ["app_home_opened", "message.im", "member_joined_channel",
+                                                          "app_uninstalled", "tokens_revoked"]
     assert "home_tab_enabled: true" in MANIFEST and "is_enabled: true" in MANIFEST
 
 
