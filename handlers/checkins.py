@@ -19,7 +19,7 @@ from handlers.context import Context
 from handlers.drivers import driver_for
 from handlers.errors import Closed, Invalid, NotAllowed, NotFound
 from handlers.members import find_member, member_locale, recipient_in, respondent_key
-from handlers.messages import Message, Notice, Outcome
+from handlers.messages import Message, Outcome
 from handlers.periods import local_midnight, period_of, period_ordinal, quarter
 from handlers.ports import Actor, Recipient
 from storage.models import Delivery, Leader, Member, Response, Round, Team, TeamMember
@@ -319,11 +319,6 @@ async def reply_text(ctx: Context, actor: Actor, text: str) -> Outcome | None:
         outcome = await record_answer(ctx, actor, round_id=round_id, comment=text)
     # Typed replies are answered with a line, not by redrawing the card.
     return Outcome(reply=outcome.reply)
-
-
-def notice_message(notice: Notice, locale: str) -> Message:
-    """A one-line message."""
-    return Message((notice,), fallback=notice.text, locale=locale)
 
 
 async def inbox(ctx: Context, actor: Actor) -> list[int]:
