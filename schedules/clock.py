@@ -225,6 +225,9 @@ class ClockRunner:
                 if not self._stop.is_set() and not await self.lock.still_held():
                     logger.error("clock lock lost: stepping down")
                     await self._step_down()
+                    # The replica whose lock connection was cut is the likely unhealthy one: give
+                    # the standbys a head start instead of racing them for the lock right away.
+                    await self._pause(self.retry_every * 5)
         finally:
             await self._step_down()
 
