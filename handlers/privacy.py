@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlmodel import col, delete, select
+from sqlmodel import col, delete, select, update
 
 from handlers.checkin_message import mood_label
 from handlers.context import Context
@@ -13,7 +13,7 @@ from handlers.i18n import SUPPORTED, t
 from handlers.members import actor_locale, find_member, respondent_key, upsert_in
 from handlers.messages import Actions, Button, Facts, Message, Notice, Outcome, Text
 from handlers.ports import Actor
-from storage.models import Member, Response, Round, Team
+from storage.models import Impact, Member, Response, Round, Team
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ async def ask_forget(ctx: Context, actor: Actor) -> Outcome:
 
 
 async def forget(ctx: Context, actor: Actor) -> Outcome:
-    """Delete every response under the actor's respondent key, and their profile."""
+    """Delete every response under the actor's respondent key and their profile; unsign their impacts."""
     locale = await actor_locale(ctx, actor)
     key = respondent_key(ctx.secret, actor.key)
     async with ctx.store.session() as session:
@@ -119,6 +119,10 @@ async def forget(ctx: Context, actor: Actor) -> Outcome:
         removed = result.rowcount  # type: ignore[attr-defined]
         await session.exec(
             delete(Member).where(col(Member.platform) == actor.platform, col(Member.user_id) == actor.user_id)
+        )
+        # Client impacts are an open decision record and stay, but no longer say who wrote them.
+        await session.exec(
+            update(Impact).where(col(Impact.author) == actor.user_id).values(author="")
         )
         await session.commit()
     logger.info("member forgotten", extra={"responses": removed})

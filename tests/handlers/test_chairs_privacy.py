@@ -112,3 +112,14 @@ async def test_lang_choice_wins_over_team_language(ctx):
 async def test_unknown_pulse_subcommand_shows_help(ctx):
     outcome = await run_command(ctx, who("ana"), DM, "pulse", "dance")
     assert "/pulse" in outcome.reply.fallback
+
+
+async def test_forget_unsigns_client_impacts_but_keeps_the_decision_record(ctx):
+    opened = await run_command(ctx, who("ana"), ROOM, "empty-chair", "Precios")
+    chair_id = opened.posts[0].chair_id
+    await dispatch(ctx, who("ana"), ROOM, action="chair.impact.submit", value=str(chair_id),
+                   fields={"effect": "worse", "who": "pymes"})
+    await dispatch(ctx, who("ana"), DM, action="privacy.forget.confirm", value="1")
+    async with ctx.store.session() as session:
+        impacts = (await session.exec(select(Impact))).all()
+    assert [(i.effect, i.who, i.author) for i in impacts] == [("worse", "pymes", "")]
