@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from handlers.i18n import fmt_date, t
 from handlers.messages import Actions, Button, Message, Notice, Question, Text
+from handlers.periods import as_utc
 from storage.models import Response, Round
 
 MOOD_EMOJI = ("😞", "🙁", "😐", "🙂", "😄")
@@ -18,12 +18,7 @@ def mood_label(score: int, locale: str) -> str:
 
 
 def _closes(rnd: Round, locale: str, tz: str) -> str:
-    closes = rnd.closes_at
-    if closes.tzinfo is None:  # SQLite hands back naive UTC
-        from datetime import UTC
-
-        closes = closes.replace(tzinfo=UTC)
-    return fmt_date(closes.astimezone(ZoneInfo(tz)), locale)
+    return fmt_date(as_utc(rnd.closes_at).astimezone(ZoneInfo(tz)), locale)
 
 
 def checkin_message(
@@ -118,9 +113,3 @@ def closes_text(rnd: Round, locale: str, tz: str) -> str:
     """When the round closes, as a local date."""
     return _closes(rnd, locale, tz)
 
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite returns naive datetimes for aware columns; they are UTC."""
-    from datetime import UTC
-
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

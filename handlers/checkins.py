@@ -14,13 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.checkin_message import as_utc, checkin_message, closes_text, recorded_notice
+from handlers.checkin_message import checkin_message, closes_text, recorded_notice
 from handlers.context import Context
 from handlers.drivers import driver_for
 from handlers.errors import Closed, Invalid, NotAllowed, NotFound
 from handlers.members import find_member, member_locale, recipient_in, respondent_key
 from handlers.messages import Message, Outcome
-from handlers.periods import local_midnight, period_of, period_ordinal, quarter
+from handlers.periods import as_utc, local_midnight, period_of, period_ordinal, quarter
 from handlers.ports import Actor, Recipient
 from storage.models import Delivery, Leader, Member, Response, Round, Team, TeamMember
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _EPOCH_MONDAY = date(1970, 1, 5)
@@ -34,6 +34,11 @@ def period_ordinal(cadence: str, start: date) -> int:
 def local_midnight(day: date, tz: str) -> datetime:
     """The aware instant a local date begins."""
     return datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(tz))
+
+
+def as_utc(value: datetime) -> datetime:
+    """An aware UTC datetime; SQLite hands back naive values for aware columns, and they are UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def quarter(day: date) -> tuple[int, int]:

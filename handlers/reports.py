@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache, partial
 from itertools import groupby
 from operator import itemgetter
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.context import Context
 from handlers.errors import Invalid, NotFound
+from handlers.periods import as_utc
 from storage.models import Delivery, EmptyChair, Impact, Response, Round, Team
 
 logger = logging.getLogger(__name__)
@@ -173,11 +174,6 @@ class CompanyReport:
     def team(self, name: str) -> TeamReport | None:
         """The report of the team called `name`."""
         return next((r for r in self.teams if r.team == name), None)
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite gives naive datetimes back for aware columns; they are UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _n(value: Any) -> int:

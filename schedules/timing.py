@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from handlers.config import CheckinConfig
-from handlers.periods import period_of
+from handlers.periods import as_utc, period_of
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +27,6 @@ def parse_hhmm(value: str) -> time:
     """"09:30" as a time of day."""
     hours, minutes = value.split(":")
     return time(int(hours), int(minutes))
-
-
-def as_utc(value: datetime) -> datetime:
-    """An aware UTC datetime; SQLite hands back naive values that are UTC by our convention."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def local_instant(day: date, at: time, tz: str) -> datetime:
