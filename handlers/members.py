@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -49,6 +51,16 @@ def recipient(member: Member, workspace: str = "") -> Recipient:
         dm_conversation=member.dm_conversation,
         conversation_ref=member.conversation_ref,
     )
+
+
+def member_named_in(refs: Any) -> ColumnElement[bool]:
+    """SQL: the member is one of `refs` (a select of "platform:id" strings, e.g. `Leader.user_ref`),
+    by platform and id, or on Teams by Entra object id; the SQL twin of `Actor.ids()`."""
+    by_id = (col(Member.platform) + ":" + col(Member.user_id)).in_(refs)
+    # coalesce: a Teams member without an Entra id must compare false, not NULL (NOT NULL is NULL,
+    # which would drop them from a roster that excludes leaders).
+    aad = "teams:" + func.lower(func.coalesce(col(Member.aad_id), ""))
+    return or_(by_id, and_(col(Member.platform) == "teams", aad.in_(refs)))
 
 
 async def recipient_in(session: AsyncSession, member: Member) -> Recipient:

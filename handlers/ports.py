@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from handlers.identity import person_ref
 from handlers.messages import Message
 
 
@@ -31,8 +32,13 @@ class Actor:
         return f"{self.platform}:{self.user_id}"
 
     def ids(self) -> set[str]:
-        """Every id a config file may use for this person (leaders lists)."""
-        return {i for i in (self.user_id, self.aad_id) if i}
+        """Every "platform:id" naming this person (as leaders are stored): the platform's user id,
+        and on Teams the Entra object id too. Never a bare id: a Teams sender whose id equals a
+        Slack leader's is not that leader."""
+        out = {person_ref(self.platform, self.user_id)} if self.user_id else set()
+        if self.platform == "teams" and self.aad_id:
+            out.add(person_ref("teams", self.aad_id))
+        return out
 
 
 @dataclass(frozen=True)

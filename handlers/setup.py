@@ -7,6 +7,7 @@ import logging
 from sqlmodel import col, delete, select
 
 from handlers.context import Context
+from handlers.identity import qualify, split_ref
 from handlers.members import upsert_in
 from handlers.ports import Actor
 from storage.models import Leader, Team, TeamMember
@@ -15,11 +16,10 @@ logger = logging.getLogger(__name__)
 
 
 def actor_from_ref(ref: str) -> Actor:
-    """A config roster entry: "slack:U123", "teams:29:…", or a bare console name."""
-    platform, sep, user = ref.partition(":")
-    if sep and platform in ("slack", "teams", "console"):
-        return Actor(platform=platform, user_id=user)
-    return Actor(platform="console", user_id=ref)
+    """A config roster entry: "slack:U123", "teams:29:…", "console:ana", or a bare id read by its
+    shape (`handlers.identity.qualify`), the same way leaders are read."""
+    platform, user = split_ref(ref)
+    return Actor(platform=platform, user_id=user)
 
 
 async def apply_config(ctx: Context) -> None:
@@ -38,7 +38,7 @@ async def apply_config(ctx: Context) -> None:
             await session.flush()
             await _set_leaders(session, team.id, tc.leaders)
             if tc.members:
-                leaders = set(tc.leaders)
+                leaders = {qualify(ref) for ref in tc.leaders}
                 ids = []
                 for ref in tc.members:
                     actor = actor_from_ref(ref)
@@ -61,7 +61,9 @@ async def apply_config(ctx: Context) -> None:
 async def _set_leaders(session, team_id: int | None, refs: list[str]) -> None:  # noqa: ANN001
     cond = col(Leader.team_id).is_(None) if team_id is None else col(Leader.team_id) == team_id
     current = set((await session.exec(select(Leader.user_ref).where(cond))).all())
-    wanted = set(refs)
+    # Stored as "platform:id" (a bare id read by its shape); rows written bare by an older
+    # version are not wanted, so they are replaced here on the next start: no migration needed.
+    wanted = {qualify(ref) for ref in refs}
     if gone := current - wanted:
         await session.exec(delete(Leader).where(cond, col(Leader.user_ref).in_(gone)))
     for ref in wanted - current:

@@ -14,12 +14,11 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_
-from sqlmodel import col, select
+from sqlmodel import select
 
 from handlers.context import Context
 from handlers.i18n import fmt_number, fmt_percent, t, tn
-from handlers.members import member_locale, recipient_in
+from handlers.members import member_locale, member_named_in, recipient_in
 from handlers.messages import Message, Text
 from handlers.ports import Actor, SendError
 from handlers.reports import Mood, TeamReport, build_report
@@ -67,8 +66,8 @@ def digest_message(reports: list[TeamReport], locale: str) -> Message:
 
 
 async def _leaders(ctx: Context) -> list[Member]:
-    refs = select(Leader.user_ref)
-    stmt = select(Member).where(or_(col(Member.user_id).in_(refs), col(Member.aad_id).in_(refs)))
+    # By platform and id together: a Slack leader's id on a Teams member is not that leader.
+    stmt = select(Member).where(member_named_in(select(Leader.user_ref)))
     async with ctx.store.session() as session:
         return list((await session.exec(stmt)).all())
 

@@ -178,9 +178,14 @@ class SlackFace:
             return await next()
 
     def add_routes(self, web_app: web.Application) -> None:
-        """Add `POST /slack/events` (events, slash commands and interactivity: one URL), and with
-        OAuth `GET /slack/install` and `GET /slack/oauth_redirect`."""
-        web_app.router.add_post(EVENTS_PATH, self.handle)
+        """Add `POST /slack/events` (events, slash commands and interactivity: one URL) when there is a
+        signing secret to verify it with, and with OAuth `GET /slack/install` and `GET /slack/oauth_redirect`."""
+        if self._verifier is not None:
+            web_app.router.add_post(EVENTS_PATH, self.handle)
+        else:
+            # Socket Mode without SLACK_SIGNING_SECRET: nothing could tell Slack's requests from a
+            # stranger's, so the door does not exist (404); Slack talks over the socket instead.
+            logger.info("SLACK_SIGNING_SECRET is not set: POST /slack/events is off (Socket Mode only)")
         flow = self.app.oauth_flow
         if flow is not None:
             web_app.router.add_get(flow.install_path, self.install)
@@ -209,8 +214,10 @@ class SlackFace:
         The signature is checked here first (bolt checks it again) so that an unsigned request
         gets its 401 even when its body is also unreadable.
         """
+        if self._verifier is None:
+            raise web.HTTPNotFound()  # never unsigned; add_routes does not even add the route
         raw = await request.text()
-        if self._verifier is not None and not self._signed(raw, request):
+        if not self._signed(raw, request):
             return web.json_response({"ok": False, "error": "invalid_signature"}, status=401)
         try:
             bolt_request = AsyncBoltRequest(body=raw, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]

@@ -1,9 +1,10 @@
-"""The Agents SDK's CloudAdapter, set up for Bot Framework authentication or for local mode.
+"""The Agents SDK's CloudAdapter, set up for Bot Framework authentication or for the Emulator.
 
 With `MICROSOFT_APP_ID` set, inbound requests must carry a Bot Framework/Entra JWT for that app
-(single-tenant when `MICROSOFT_APP_TENANT_ID` is set, multi-tenant otherwise) and outbound
-calls get a token from MSAL (`microsoft-agents-authentication-msal`). With it empty, the bot runs
-in local mode as the Bot Framework Emulator expects: no token in, none out.
+(single-tenant when `MICROSOFT_APP_TENANT_ID` is set, multi-tenant otherwise) whose issuer is one
+we trust, and outbound calls get a token from MSAL (`microsoft-agents-authentication-msal`).
+Without it, and only with `PULSEBOT_TEAMS_EMULATOR=1`, the bot speaks to the Bot Framework
+Emulator as it expects: no token in, none out (`bot/teams/app.py` admits loopback clients only).
 """
 
 from __future__ import annotations
@@ -27,11 +28,24 @@ logger = logging.getLogger(__name__)
 
 SERVICE_CONNECTION = "SERVICE_CONNECTION"
 LOCAL_APP_ID = "local"
+# The Bot Connector signs the tokens Teams sends with this issuer; its keys are published at
+# AuthenticationConstants.PUBLIC_ABS_JWKS_URL (login.botframework.com), which the SDK uses as is.
+BOT_FRAMEWORK_ISSUER = AuthenticationConstants.AGENTS_SDK_TOKEN_ISSUER  # https://api.botframework.com
 
 
 def app_id(settings: Settings) -> str:
-    """The bot's Microsoft app id, or "" in local mode."""
+    """The bot's Microsoft app id, or "" (then only the Emulator may talk to it)."""
     return (settings.microsoft_app_id or "").strip()
+
+
+def token_issuers(tenant: str | None) -> list[str]:
+    """The issuers an inbound token may have: the Bot Framework's, and for a single-tenant bot
+    its own tenant's Entra issuers (v1 and v2)."""
+    issuers = [BOT_FRAMEWORK_ISSUER]
+    if tenant:
+        issuers.append(AuthenticationConstants.VALID_TOKEN_ISSUER_URL_TEMPLATE_V1.format(tenant))
+        issuers.append(AuthenticationConstants.VALID_TOKEN_ISSUER_URL_TEMPLATE_V2.format(tenant))
+    return issuers
 
 
 def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
@@ -46,14 +60,19 @@ def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
         client_secret=settings.microsoft_app_password or None,
         anonymous_allowed=False,
         connection_name=SERVICE_CONNECTION,
+        # The SDK checks signature, lifetime and audience, but the issuer only when asked: without
+        # this, a token another Entra tenant issued for our app id would be accepted. (The SDK
+        # also always trusts Microsoft's own first-party tenants, and binds `tid` to the issuer.)
+        validate_issuer=True,
+        issuers=token_issuers(tenant),
     )
 
 
 class _LocalClientFactory(RestChannelServiceClientFactory):
-    """Local mode: every connector call goes to `serviceUrl` without a token.
+    """Emulator mode: every connector call goes to `serviceUrl` without a token.
 
     The SDK only goes anonymous when the turn's claims are empty; proactive turns carry the
-    (empty) app id as claims, which would ask for a real token, so local mode forces it here.
+    (empty) app id as claims, which would ask for a real token, so emulator mode forces it here.
     """
 
     async def create_connector_client(
@@ -90,7 +109,7 @@ def _local_factory(config: AgentAuthConfiguration) -> _LocalClientFactory:
 
 
 def build_adapter(settings: Settings, config: AgentAuthConfiguration) -> CloudAdapter:
-    """The CloudAdapter: MSAL tokens with an app id, anonymous calls in local mode."""
+    """The CloudAdapter: MSAL tokens with an app id, anonymous calls in emulator mode."""
     if not app_id(settings):
         return CloudAdapter(channel_service_client_factory=_local_factory(config))
     try:

@@ -32,6 +32,7 @@ TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 TEAM_ID = "19:soporte@thread.tacv2"
 MEETING_CHAT = "19:meeting_weekly@thread.v2"
 APP_ID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+EMULATOR = Settings(microsoft_app_id="", microsoft_app_password="", pulsebot_teams_emulator=True)
 
 CARD_SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "adaptive-card-1.5.schema.json").read_text())
 
@@ -228,9 +229,10 @@ async def _rig(ctx: Context, connector: FakeConnector, settings: Settings) -> As
 
 @pytest.fixture
 async def rig(make_ctx, connector: FakeConnector) -> AsyncIterator[TeamsRig]:
-    """Local mode (no app id): what the Bot Framework Emulator and these tests speak."""
+    """Emulator mode (no app id, PULSEBOT_TEAMS_EMULATOR=1): what the Bot Framework Emulator and
+    these tests speak, from 127.0.0.1."""
     ctx = await make_ctx(TEAMS_CONFIG)
-    async for r in _rig(ctx, connector, Settings(microsoft_app_id="", microsoft_app_password="")):
+    async for r in _rig(ctx, connector, EMULATOR):
         yield r
 
 

@@ -37,7 +37,7 @@ async def test_with_an_app_id_a_request_without_a_valid_token_gets_401_and_chang
     assert rig.connector.calls() == []
 
 
-async def test_local_mode_accepts_requests_without_a_token(rig: TeamsRig):
+async def test_emulator_mode_accepts_loopback_requests_without_a_token(rig: TeamsRig):
     status, _ = await rig.client.install_personal(MEMBERS[0])
     assert status == 202
     assert [m.user_id for m in await _members(rig)] == ["29:ana"]
@@ -155,10 +155,10 @@ async def test_a_card_tap_that_is_not_ours_is_refused_without_a_change(rig: Team
     assert status == 200 and body["statusCode"] == 400
 
 
-async def test_local_mode_is_announced_loudly_at_start(rig: TeamsRig, caplog):
+async def test_emulator_mode_is_announced_loudly_at_start(rig: TeamsRig, caplog):
     with caplog.at_level("WARNING", logger="bot.teams.app"):
         await rig.face.start()
-    assert any(r.levelname == "WARNING" and "LOCAL MODE" in r.getMessage() for r in caplog.records)
+    assert any(r.levelname == "WARNING" and "EMULATOR MODE" in r.getMessage() for r in caplog.records)
 
 
 async def test_forget_asks_first_then_deletes_the_member_and_redraws_the_card(rig: TeamsRig):

@@ -10,7 +10,7 @@ from handlers.messages import Message, Text
 from storage.models import ConversationRef, EmptyChair
 from tests.teams.conftest import BOT_ID, LEAD, MEETING_CHAT, MEMBERS, TEAM_ID, TEAMS_CONFIG, TENANT, TeamsRig
 
-LOCAL = Settings(microsoft_app_id="", microsoft_app_password="")
+LOCAL = Settings(microsoft_app_id="", microsoft_app_password="", pulsebot_teams_emulator=True)
 
 
 def note(text: str, locale: str = "en") -> Message:

@@ -44,7 +44,7 @@ async def test_group_chat_roster_is_read_page_by_page(make_ctx, connector):
     ctx = await make_ctx(config)
     for user in MEMBERS[:5]:
         connector.add_member(GROUP_CHAT, member(user.id, user.name, aad=user.aad))
-    async for rig in _rig(ctx, connector, Settings(microsoft_app_id="")):
+    async for rig in _rig(ctx, connector, Settings(microsoft_app_id="", pulsebot_teams_emulator=True)):
         activity = rig.client._base(
             MEMBERS[0], {"id": GROUP_CHAT, "conversationType": "groupChat", "isGroup": True},
             type="installationUpdate", action="add",
