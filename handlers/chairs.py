@@ -9,7 +9,7 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Context
-from handlers.errors import Closed, Invalid, NotFound
+from handlers.errors import Closed, Invalid, NotAllowed, NotFound
 from handlers.i18n import t
 from handlers.members import actor_locale
 from handlers.messages import (
@@ -28,7 +28,8 @@ from handlers.messages import (
     Text,
 )
 from handlers.ports import Actor, Where
-from storage.models import EmptyChair, Impact, Team
+from handlers.safe_text import clean_text
+from storage.models import EmptyChair, Impact, Leader, Team
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,10 @@ TOPIC_LIMIT = 200
 WHO_LIMIT = 200
 NOTE_LIMIT = 1000
 SHOWN_IMPACTS = 10
+# `opened_by` of a chair the clock opened (a `[[meetings]]` schedule, a Teams meeting's start).
+# No platform id has this shape (Slack `U…`/`W…`, Teams `29:…`), and it is what the clock has
+# always written, so chairs stored before this constant existed are read the same way.
+CLOCK_OPENER = "pulsebot"
 
 
 async def _team_for(session: AsyncSession, ctx: Context, conversation: str) -> int | None:
@@ -52,9 +57,15 @@ async def _team_for(session: AsyncSession, ctx: Context, conversation: str) -> i
     return (await session.exec(stmt)).first()
 
 
-async def open_chair(ctx: Context, actor: Actor, where: Where, topic: str = "") -> Outcome:
-    """Open an empty chair in the conversation; the card is a visible post."""
-    topic = " ".join(topic.split())
+async def open_chair(
+    ctx: Context, actor: Actor, where: Where, topic: str = "", *, by_clock: bool = False
+) -> Outcome:
+    """Open an empty chair in the conversation; the card is a visible post.
+
+    `by_clock` marks a chair nobody in particular opened (a schedule, a meeting's start): anyone
+    in its conversation may close it.
+    """
+    topic = " ".join(clean_text(topic).split())
     if len(topic) > TOPIC_LIMIT:
         raise Invalid("chair.topic_too_long", limit=TOPIC_LIMIT, length=len(topic))
     locale = await actor_locale(ctx, actor)
@@ -64,7 +75,7 @@ async def open_chair(ctx: Context, actor: Actor, where: Where, topic: str = "") 
             conversation=where.conversation,
             team_id=await _team_for(session, ctx, where.conversation),
             topic=topic,
-            opened_by=actor.user_id,
+            opened_by=CLOCK_OPENER if by_clock else actor.user_id,
             locale=locale,
             opened_at=ctx.clock.now(),
         )
@@ -127,7 +138,7 @@ async def add_impact(
     ctx: Context, actor: Actor, *, chair_id: int, effect: str, who: str = "", note: str = ""
 ) -> Outcome:
     """Record one impact; the card's tally is redrawn in place."""
-    who, note = who.strip(), note.strip()
+    who, note = clean_text(who).strip(), clean_text(note).strip()
     if effect not in EFFECTS:
         raise Invalid("chair.bad_effect")
     if len(who) > WHO_LIMIT:
@@ -152,10 +163,38 @@ async def add_impact(
     return outcome
 
 
-async def close_chair(ctx: Context, actor: Actor, *, chair_id: int) -> Outcome:
-    """Close once: the card shows it closed and the summary goes in its thread."""
+async def _may_close(session: AsyncSession, chair: EmptyChair, actor: Actor, where: Where) -> bool:
+    """Its opener, a leader of its team or a global leader; for a chair the clock opened, anyone
+    in its conversation (the card's Close button is only seen there)."""
+    if chair.opened_by == CLOCK_OPENER:
+        if _same_conversation(where.conversation, chair.conversation):
+            return True
+    elif actor.platform == chair.platform and actor.user_id == chair.opened_by:
+        return True
+    # Leaders are matched the way report access is (`team_pulse.readable_teams`).
+    stmt = select(Leader.team_id).where(col(Leader.user_ref).in_(actor.ids()))
+    led = set((await session.exec(stmt)).all())
+    return None in led or (chair.team_id is not None and chair.team_id in led)
+
+
+def _same_conversation(a: str, b: str) -> bool:
+    # A Teams channel id may carry the thread of the tapped message (`19:…@thread.tacv2;messageid=…`).
+    return bool(a) and a.split(";", 1)[0] == b.split(";", 1)[0]
+
+
+async def close_chair(ctx: Context, actor: Actor, where: Where, *, chair_id: int) -> Outcome:
+    """Close once: the card shows it closed and the summary goes in its thread.
+
+    Only someone who may close it (`_may_close`) does; anyone else is refused politely and the
+    chair stays open.
+    """
     async with ctx.store.session() as session:
         chair = await _chair(session, chair_id)
+        if chair.closed_at is not None:
+            raise Closed("chair.closed")
+        if not await _may_close(session, chair, actor, where):
+            logger.info("empty chair close refused", extra={"chair_id": chair_id})
+            raise NotAllowed("chair.close_not_yours")
         now = ctx.clock.now()
         result = await session.exec(
             update(EmptyChair)

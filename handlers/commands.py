@@ -7,7 +7,7 @@ import logging
 from handlers import chairs, privacy
 from handlers.context import Context
 from handlers.errors import PulseError
-from handlers.i18n import t
+from handlers.i18n import normalize_locale, t
 from handlers.members import actor_locale, upsert_member
 from handlers.messages import Message, Notice, Outcome, Text
 from handlers.ports import Actor, Where
@@ -28,17 +28,38 @@ def help_message(command: str, locale: str) -> Message:
     )
 
 
-async def error_outcome(ctx: Context, actor: Actor, error: PulseError) -> Outcome:
-    """A domain error as a polite reply to the person who acted."""
-    locale = await actor_locale(ctx, actor)
-    text = t(error.message_id, locale, **error.args_)
-    level = "warning" if error.message_id.endswith(("closed", "not_yours")) else "error"
+async def error_outcome(ctx: Context, actor: Actor, error: Exception, *, doing: str = "") -> Outcome:
+    """Any failure as a polite reply to the person who acted, never silence.
+
+    A domain error (`PulseError`) says what was refused. Anything else is a bug or a broken
+    store: it is logged with its traceback, and the person reads an apology that asks them to
+    try again (no exception text: it could name tables, paths or hosts). Every entry point of the
+    core (`run_command`, `interactions.dispatch`, `interactions.typed_reply`) ends here, so the
+    faces share one rule.
+    """
+    if isinstance(error, PulseError):
+        message_id, args = error.message_id, error.args_
+    else:
+        logger.error("unexpected error, answered with an apology", exc_info=error,
+                     extra={"doing": doing, "platform": actor.platform})
+        message_id, args = "error.unexpected", {}
+    locale = await _locale_even_now(ctx, actor)
+    text = t(message_id, locale, **args)
+    level = "warning" if message_id.endswith(("closed", "not_yours")) else "error"
     notice = Notice(text, level)  # type: ignore[arg-type]
     return Outcome(reply=Message((notice,), text, locale))
 
 
+async def _locale_even_now(ctx: Context, actor: Actor) -> str:
+    # The failure may be the store itself: then the platform's hint or the default language.
+    try:
+        return await actor_locale(ctx, actor)
+    except Exception:  # noqa: BLE001 - already answering a failure
+        return normalize_locale(actor.locale) or ctx.config.pulse.default_locale
+
+
 async def run_command(ctx: Context, actor: Actor, where: Where, command: str, text: str) -> Outcome:
-    """Run one command line; every refusal comes back as a reply, never as an exception."""
+    """Run one command line; every refusal and every failure comes back as a reply, never as an exception."""
     command = command.lstrip("/").lower()
     text = text.strip()
     try:
@@ -52,8 +73,8 @@ async def run_command(ctx: Context, actor: Actor, where: Where, command: str, te
         if command == "pulse":
             return await _pulse(ctx, actor, text)
         raise PulseError("command.unknown", command=command)
-    except PulseError as error:
-        return await error_outcome(ctx, actor, error)
+    except Exception as error:  # noqa: BLE001 - a refusal or a failure, both answered
+        return await error_outcome(ctx, actor, error, doing=f"/{command}")
 
 
 async def _pulse(ctx: Context, actor: Actor, text: str) -> Outcome:
@@ -69,5 +90,7 @@ async def _pulse(ctx: Context, actor: Actor, text: str) -> Outcome:
             return await privacy.ask_forget(ctx, actor)
         case "lang" | "idioma":
             return await privacy.set_language(ctx, actor, rest)
+        case "privacy" | "privacidad":
+            return await privacy.privacy_notice(ctx, actor)
         case _:
             return Outcome(reply=help_message("pulse", await actor_locale(ctx, actor)))

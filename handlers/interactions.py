@@ -1,4 +1,4 @@
-"""Taps and form submits, neutral: faces pass `action` and `value` through untouched."""
+"""Taps, form submits and replies typed in the DM, neutral: faces pass `action` and `value` through untouched."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ async def dispatch(
     value: str,
     fields: dict[str, str] | None = None,
 ) -> Outcome:
-    """Handle one tap or form submit; refusals (closed round, bad payload) come back as replies."""
+    """Handle one tap or form submit; refusals (closed round, bad payload) and failures come back as replies."""
     fields = fields or {}
     try:
         match action:
@@ -66,7 +66,7 @@ async def dispatch(
                 )
             case "chair.close":
                 (cid,) = _ids(value, 1)
-                return await chairs.close_chair(ctx, actor, chair_id=cid)
+                return await chairs.close_chair(ctx, actor, where, chair_id=cid)
             case "privacy.forget.confirm":
                 return await privacy.forget(ctx, actor)
             case "privacy.forget.cancel":
@@ -76,6 +76,17 @@ async def dispatch(
     except PulseError as error:
         logger.info("action refused", extra={"action": action, "reason": error.message_id})
         return await error_outcome(ctx, actor, error)
+    except Exception as error:  # noqa: BLE001 - logged with its traceback there, answered politely
+        return await error_outcome(ctx, actor, error, doing=action)
+
+
+async def typed_reply(ctx: Context, actor: Actor, text: str) -> Outcome | None:
+    """Text typed in the DM (`checkins.reply_text`): None when no round is open for the actor;
+    a refusal or a failure comes back as a reply, like a command's or a tap's."""
+    try:
+        return await checkins.reply_text(ctx, actor, text)
+    except Exception as error:  # noqa: BLE001 - a refusal or a failure, both answered
+        return await error_outcome(ctx, actor, error, doing="typed reply")
 
 
 async def _comment_form(ctx: Context, actor: Actor, round_id: int) -> Outcome:

@@ -1,4 +1,4 @@
-"""A member's own data: `pulse me`, `pause`, `resume`, `forget` (confirmed), `lang es|en`."""
+"""A member's own data: `pulse me`, `pause`, `resume`, `forget` (confirmed), `lang es|en`, `privacy`."""
 
 from __future__ import annotations
 
@@ -137,3 +137,17 @@ async def cancel_forget(ctx: Context, actor: Actor) -> Outcome:
     outcome = _say(t("forget.cancelled", locale), locale)
     outcome.update = outcome.reply
     return outcome
+
+
+PRIVACY_SECTIONS = ("leaders_see", "leaders_cannot", "exports", "replies", "controls")
+
+
+async def privacy_notice(ctx: Context, actor: Actor) -> Outcome:
+    """`/pulse privacy`: what leaders see and cannot, what the workspace's own exports can read of
+    this chat, how a leader's reply reaches a comment's author, and the member's own choices."""
+    locale = await actor_locale(ctx, actor)
+    blocks: list = [Text(t("privacy.title", locale), "heading")]
+    for section in PRIVACY_SECTIONS:
+        blocks.append(Text(t(f"privacy.{section}.title", locale), "strong"))
+        blocks.append(Text(t(f"privacy.{section}", locale, k=ctx.min_group_size)))
+    return Outcome(reply=Message(tuple(blocks), t("privacy.title", locale), locale))

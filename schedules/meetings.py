@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from handlers.chairs import open_chair, remember_card
+from handlers.chairs import CLOCK_OPENER, open_chair, remember_card
 from handlers.config import MeetingConfig
 from handlers.context import Context
 from handlers.ports import Actor, SendError, Where
@@ -21,7 +21,7 @@ from storage.models import EmptyChair
 
 logger = logging.getLogger(__name__)
 
-CLOCK_USER = "pulsebot"  # `opened_by` of the chairs the clock opens
+CLOCK_USER = CLOCK_OPENER  # `opened_by` of the chairs the clock opens: anyone in the room may close them
 RECENT = timedelta(hours=6)
 
 
@@ -72,7 +72,8 @@ async def post_meeting_chair(ctx: Context, index: int) -> int:
             logger.info("meeting prompt already posted", extra={"conversation": conversation})
             continue
         actor = Actor(platform=platform, user_id=CLOCK_USER, locale=meeting_locale(ctx, meeting))
-        outcome = await open_chair(ctx, actor, Where(conversation=conversation, kind="channel"), meeting.topic)
+        outcome = await open_chair(ctx, actor, Where(conversation=conversation, kind="channel"), meeting.topic,
+                                   by_clock=True)
         for post in outcome.posts:
             try:
                 sent = await messenger.post(conversation=conversation, message=post.message,

@@ -15,7 +15,7 @@ from handlers import chairs, checkins
 from handlers.commands import run_command
 from handlers.context import Context
 from handlers.i18n import t
-from handlers.interactions import dispatch
+from handlers.interactions import dispatch, typed_reply
 from handlers.members import actor_locale, upsert_member
 from handlers.messages import Button, Form, Message, Outcome
 from handlers.ports import Actor, Where
@@ -79,7 +79,7 @@ class ConsoleChat:
         elif line.lower() in self.buttons:
             await self.press(self.buttons[line.lower()])
         else:
-            outcome = await checkins.reply_text(self.ctx, self.actor, line)
+            outcome = await typed_reply(self.ctx, self.actor, line)
             if outcome is None:
                 self.write(t("console.no_open", await actor_locale(self.ctx, self.actor)))
             else:
@@ -129,7 +129,8 @@ class ConsoleChat:
                 if raw is None:
                     return
                 raw = raw.strip()
-                index = int(raw) - 1 if raw.isdigit() else -1
+                # isdecimal, not isdigit: "²" is a digit that int() refuses; the length keeps int() fast.
+                index = int(raw) - 1 if raw.isdecimal() and len(raw) <= 3 else -1
                 values[f.id] = f.options[index].value if 0 <= index < len(f.options) else raw
             else:
                 raw = await self.read(f"{f.label}: ")

@@ -1,10 +1,18 @@
 """Neutral messages → Block Kit (messages, modals) and Block Kit state → plain values.
 
-Every string in a neutral message is plain text; it is escaped here (`&`, `<`, `>`) before it
-goes into mrkdwn so a comment can never ping `<!channel>`, mention someone or hide a link
-(https://docs.slack.dev/messaging/formatting-message-text#escaping). Block Kit limits are kept
-by truncating (50 blocks a message, 3,000 characters a section, 75 a button label, 150 a header,
-24 a modal title): a long message is cut, never refused by Slack.
+Every string in a neutral message is plain text (comments, notes, topics and "who" among them),
+and is made inert here, so a comment can never ping, mention or link:
+- `&`, `<`, `>` are escaped before the text goes into mrkdwn, so `<!channel>`, `<@U…>` and
+  `<https://…|label>` are shown, not obeyed
+  (https://docs.slack.dev/messaging/formatting-message-text#escaping);
+- every mrkdwn text object is `verbatim`, so Slack does not auto-link URLs and channel names or
+  parse mentions on its side (https://docs.slack.dev/reference/block-kit/composition-objects/text-object);
+- bare URLs are broken with an invisible WORD JOINER (U+2060) after a scheme's `:` and before a
+  dot that precedes a letter (`example.com`, `www.x.com`, `bob@x.org`) or starts a dotted quad,
+  because Slack's clients also link URL-shaped text on display, in plain_text objects and in the
+  notification text, where `verbatim` does not reach. The words read the same; nothing links.
+Block Kit limits are kept by truncating (50 blocks a message, 3,000 characters a section, 75 a
+button label, 150 a header, 24 a modal title): a long message is cut, never refused by Slack.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from handlers.messages import (
     Text,
     sparkline,
 )
+from handlers.safe_text import unlink
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +57,8 @@ _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as control characters."""
-    return "".join(_ESCAPES.get(ch, ch) for ch in text)
+    """Escape the three characters Slack's mrkdwn treats as control characters, and unlink."""
+    return "".join(_ESCAPES.get(ch, ch) for ch in unlink(text))
 
 
 def escape_cut(text: str, limit: int, *, reserve: int = 0) -> str:
@@ -60,7 +69,7 @@ def escape_cut(text: str, limit: int, *, reserve: int = 0) -> str:
         return escaped
     out: list[str] = []
     used = 0
-    for ch in text:
+    for ch in unlink(text):
         piece = _ESCAPES.get(ch, ch)
         if used + len(piece) > room - 1:  # keep one character for the ellipsis
             break
@@ -75,15 +84,20 @@ def cut(text: str, limit: int) -> str:
 
 
 def _plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": cut(text or " ", limit), "emoji": True}
+    # Not parsed for mentions or markup, but clients still link URL-shaped text: unlinked too.
+    return {"type": "plain_text", "text": cut(unlink(text or " "), limit), "emoji": True}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text or " ", "verbatim": True}
 
 
 def _section(mrkdwn: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn or " "}}
+    return {"type": "section", "text": _mrkdwn(mrkdwn)}
 
 
 def _context(mrkdwn: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn or " "}]}
+    return {"type": "context", "elements": [_mrkdwn(mrkdwn)]}
 
 
 def action_id(action: str, index: int) -> str:
@@ -137,7 +151,7 @@ def _facts(block: Facts) -> list[dict[str, Any]]:
     items = list(block.items)
     for start in range(0, len(items), MAX_FIELDS):
         fields = [
-            {"type": "mrkdwn", "text": "*" + escape_cut(label, 300) + "*\n" + escape_cut(value, 1600)}
+            _mrkdwn("*" + escape_cut(label, 300) + "*\n" + escape_cut(value, 1600))
             for label, value in items[start:start + MAX_FIELDS]
         ]
         out.append({"type": "section", "fields": fields})

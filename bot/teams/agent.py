@@ -18,7 +18,7 @@ from bot.teams import outcomes, roster
 from bot.teams.activities import actor_of, channel_data, split_command, where_of
 from bot.teams.cards import read_payload
 from bot.teams.messenger import TeamsMessenger, base_conversation, dump_reference
-from handlers import checkins, commands, interactions
+from handlers import chairs, commands, interactions
 from handlers.context import Context
 from handlers.i18n import t
 from handlers.members import actor_locale, upsert_member
@@ -99,7 +99,7 @@ class PulseAgent:
                                    report=command == "team-pulse")
             return
         if where.kind == "dm":
-            typed = await checkins.reply_text(self.ctx, actor, text)
+            typed = await interactions.typed_reply(self.ctx, actor, text)
             if typed is not None:
                 await outcomes.deliver(self.ctx, self.messenger, context, typed, where)
                 return
@@ -188,9 +188,13 @@ class PulseAgent:
         while len(self._seen_events) > 1000:
             self._seen_events.popitem(last=False)
         actor = actor_of(activity)
-        outcome = await commands.run_command(
-            self.ctx, actor, Where(conversation=where.conversation, kind="meeting"), "empty-chair", meeting.topic
-        )
+        # The meeting opened this chair, not whoever's event carried the news: anyone in it may close it.
+        try:
+            outcome = await chairs.open_chair(
+                self.ctx, actor, Where(conversation=where.conversation, kind="meeting"), meeting.topic, by_clock=True
+            )
+        except Exception as error:  # noqa: BLE001 - refused or failed, said in the meeting chat
+            outcome = await commands.error_outcome(self.ctx, actor, error, doing="meeting chair")
         await outcomes.deliver(self.ctx, self.messenger, context, outcome, where)
 
 

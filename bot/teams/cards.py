@@ -3,7 +3,8 @@
 Every button is an `Action.Execute` (Universal Actions) whose `verb` is the neutral action and
 whose `data` carries the neutral action and value, so Teams sends an `adaptiveCard/action`
 invoke and the card can be refreshed in place. User text goes into `RichTextBlock`/`TextRun`,
-which Teams never reads as markdown: a comment cannot hide a link or fake formatting.
+which Teams never reads as markdown: a comment cannot hide a link or fake formatting, and
+URL shapes are broken by an invisible word joiner (`handlers.safe_text.unlink`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from handlers.messages import (
     Text,
     sparkline,
 )
+from handlers.safe_text import unlink
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,8 @@ _BUTTON_STYLES = {"primary": "positive", "danger": "destructive"}
 
 
 def _run(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextRun", "text": text, **style}
+    # Teams clients still turn URL-shaped text into links on display: break those shapes.
+    return {"type": "TextRun", "text": unlink(text), **style}
 
 
 def _rich(text: str, *, separator: bool = False, **style: Any) -> dict[str, Any]:

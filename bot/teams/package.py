@@ -39,8 +39,8 @@ _COMMANDS = {
                     "Pon la pregunta del cliente delante de la sala: empty-chair [tema]"),
     "team-pulse": ("Your team's trend, privately: team-pulse [team] [weeks]",
                    "La tendencia de tu equipo, en privado: team-pulse [equipo] [semanas]"),
-    "pulse": ("Your check-ins: pulse me | pause | resume | forget | lang es|en | help",
-              "Tus check-ins: pulse me | pause | resume | forget | lang es|en | help"),
+    "pulse": ("Your check-ins: pulse me | privacy | pause | resume | forget | lang es|en | help",
+              "Tus check-ins: pulse me | privacy | pause | resume | forget | lang es|en | help"),
 }
 _LISTS = (("personal", ("empty-chair", "team-pulse", "pulse")),
           ("team", ("empty-chair", "team-pulse")),

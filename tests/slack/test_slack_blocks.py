@@ -29,7 +29,8 @@ from handlers.messages import (
 def test_user_words_cannot_ping_mention_or_hide_a_link():
     rendered = render_message(Message((Text("<!channel> <@U1> <https://x.test|ok> a&b", "quote"),), "x"))
     text = rendered["blocks"][0]["text"]["text"]
-    assert text == "> &lt;!channel&gt; &lt;@U1&gt; &lt;https://x.test|ok&gt; a&amp;b"
+    assert text == "> &lt;!channel&gt; &lt;@U1&gt; &lt;https:\u2060//x\u2060.test|ok&gt; a&amp;b"
+    assert rendered["blocks"][0]["text"]["verbatim"] is True
 
 
 def test_long_texts_are_cut_within_the_section_limit_without_breaking_an_entity():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlmodel import select
 
 from storage.models import EmptyChair, Impact
@@ -49,7 +51,9 @@ async def test_chair_card_tally_and_close_summary(slack):
     await slack.tap("U2", close, channel="C0SUPPORT", ts=card["ts"])
     summary = await eventually(lambda: [m for m in slack.fake.messages("C0SUPPORT") if m.get("thread_ts")])
     assert summary[0]["thread_ts"] == card["ts"]
-    assert "&lt;https://evil.test" in str(summary[0]["blocks"]) or "evil" not in str(summary[0]["blocks"])
+    summary_text = json.dumps(summary[0]["blocks"], ensure_ascii=False)
+    assert "<https://evil.test" not in summary_text and "https://evil.test" not in summary_text
+    assert "&lt;https:\u2060//evil\u2060.test|click&gt;" in summary_text  # shown as words, not a link
 
 
 async def _ref_saved(slack) -> bool:

@@ -129,7 +129,8 @@ async def test_a_comment_from_the_modal_is_stored_and_shown_escaped(slack):
     assert status == 200
     await eventually(lambda: slack.fake.calls("chat.update"))
     card = str(slack.fake.messages(dm)[0]["blocks"])
-    assert "&lt;!channel&gt; &amp; &lt;https://x.test|aquí&gt;" in card and "<!channel>" not in card
+    # Shown as words: escaped, and the URL broken by invisible word joiners so it cannot link.
+    assert "&lt;!channel&gt; &amp; &lt;https:\\u2060//x\\u2060.test|aquí&gt;" in card and "<!channel>" not in card
     async with slack.ctx.store.session() as session:
         stored = (await session.exec(select(Response).where(Response.round_id == rid))).one()
     assert stored.comment == "Ojo <!channel> & <https://x.test|aquí>"

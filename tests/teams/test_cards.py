@@ -66,7 +66,9 @@ def test_user_words_are_never_markdown():
     card = render_message(checkin())
     dumped = json.dumps(card)
     assert '"type": "TextBlock"' not in dumped  # only RichTextBlock/TextRun, shown as typed
-    assert "[click](https://evil.example)" in dumped
+    shown = json.dumps(card, ensure_ascii=False)
+    assert "[click](https://evil.example)" in shown.replace("\u2060", "")  # the words, as typed
+    assert "https://evil.example" not in shown  # a word joiner breaks the URL shape: Teams links nothing
 
 
 def test_comment_form_has_a_2000_character_text_input():

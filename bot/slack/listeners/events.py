@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.home import publish_home
 from bot.slack.runtime import SlackRuntime
-from handlers.checkins import reply_text
+from handlers.interactions import typed_reply
 from handlers.members import upsert_member
 from handlers.ports import Where
 
@@ -72,7 +72,7 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
         actor = await rt.actor(client, str(user), str(context.team_id or ""))
         where = Where(conversation=str(channel), kind="dm")
         await upsert_member(rt.ctx, actor, dm_conversation=where.conversation)
-        outcome = await reply_text(rt.ctx, actor, text)
+        outcome = await typed_reply(rt.ctx, actor, text)
         if outcome is None:
             message = await rt.say(actor, "slack.no_open_round", "info")
             await rt.apply_reply(client, actor, where, message)
