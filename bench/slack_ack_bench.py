@@ -333,7 +333,7 @@ async def main(args: argparse.Namespace) -> int:
             api_url = fake_url + "/api/"
             env.update({
                 "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db", "PULSEBOT_CONFIG": str(write_config(Path(tmp))),
-                "PULSEBOT_SECRET": "bench-secret-0123456789abcdef", "SLACK_BOT_TOKEN": TOKEN,
+                "PULSEBOT_SECRET": "bench-secret-0123456789abcdef-0123456789", "SLACK_BOT_TOKEN": TOKEN,
                 "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url, "BENCH_MEMBERS": str(args.members),
             })
             env.pop("SLACK_APP_TOKEN", None)

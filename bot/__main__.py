@@ -107,6 +107,63 @@ async def _send(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _close(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_context
+    from handlers.closing import close_team_round
+
+    ctx = await build_context(settings, needs_secret=False)
+    try:
+        closed = await close_team_round(ctx, team_name=args.team)
+    finally:
+        await ctx.store.dispose()
+    if not closed:
+        print(f"{args.team}: no open round; nothing changed")
+    for c in closed:
+        print(f"{c.team} {c.period}: round closed; {c.answered} of {c.delivered} answered; figures released")
+    return 0
+
+
+async def _forget(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_context
+    from handlers.privacy import forget
+    from handlers.setup import actor_from_ref
+
+    platform, sep, user = args.member.partition(":")
+    if not sep or platform not in ("slack", "teams", "console") or not user:
+        print("pulsebot: --member must be slack:U…, teams:29:… or console:NAME", file=sys.stderr)
+        return 2
+    ctx = await build_context(settings)
+    try:
+        await forget(ctx, actor_from_ref(args.member))
+    finally:
+        await ctx.store.dispose()
+    print(f"{args.member}: forgotten (profile, answers and links removed; closed rounds keep their figures)")
+    return 0
+
+
+async def _rotate(settings: Settings, _args: argparse.Namespace) -> int:
+    from handlers.secret import rotate_secret
+    from storage.db import Store
+    from storage.migrate import upgrade
+
+    new = settings.secret()
+    old = os.environ.get("PULSEBOT_SECRET_OLD", "").strip()
+    if not old:
+        raise ConfigError("PULSEBOT_SECRET_OLD must hold the secret the store is keyed with now "
+                          "(PULSEBOT_SECRET holds the new one)")
+    store = Store(settings.database_url)
+    try:
+        await upgrade(store)
+        done = await rotate_secret(store, old=old.encode(), new=new)
+    finally:
+        await store.dispose()
+    if done.already:
+        print("the store is already keyed with PULSEBOT_SECRET; nothing changed")
+    else:
+        print(f"re-keyed {done.rekeyed} answers; {done.unmatched} belong to no known member and stay unlinked")
+    return 0
+
+
 async def _report(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
@@ -225,6 +282,18 @@ def parser() -> argparse.ArgumentParser:
     send = chs.add_parser("send", help="open the team's round and deliver it now")
     send.add_argument("--team", required=True)
     send.set_defaults(run=_send)
+    close = chs.add_parser("close", help="close the team's open round now and release its figures")
+    close.add_argument("--team", required=True)
+    close.set_defaults(run=_close)
+
+    fg = sub.add_parser("forget", help="what /pulse forget does, for someone who cannot type it")
+    fg.add_argument("--member", required=True, metavar="slack:U…|teams:29:…|console:NAME")
+    fg.set_defaults(run=_forget)
+
+    se = sub.add_parser("secret", help="the respondent-key secret")
+    ses = se.add_subparsers(dest="action", required=True)
+    rot = ses.add_parser("rotate", help="re-key the store from PULSEBOT_SECRET_OLD to PULSEBOT_SECRET")
+    rot.set_defaults(run=_rotate)
 
     d = sub.add_parser("demo", help="demo data")
     ds = d.add_subparsers(dest="action", required=True)

@@ -14,6 +14,7 @@ from handlers.config import PulseConfig, Settings, load_config, parse_config
 from handlers.context import Context
 from handlers.demo import DEMO_CONFIG
 from handlers.ports import Clock, SystemClock
+from handlers.secret import check_secret
 from handlers.setup import apply_config
 from storage.db import Store
 from storage.migrate import upgrade
@@ -51,6 +52,12 @@ async def build_context(
     store = Store(settings.database_url)
     if migrate:
         await upgrade(store)
+    if needs_secret:
+        try:
+            await check_secret(store, secret)
+        except BaseException:
+            await store.dispose()
+            raise
     ctx = Context(store=store, config=config, secret=secret, clock=clock or SystemClock())
     ctx.messengers["console"] = ConsoleMessenger()
     await apply_config(ctx)
@@ -87,7 +94,11 @@ class Faces:
 
 
 def build_faces(ctx: Context, settings: Settings) -> Faces:
-    """Slack when it has credentials; Teams always (local mode without an app id)."""
+    """Slack when it has credentials; Teams when it has an app id, or the Emulator is asked for.
+
+    A face that is not configured is not built: its route does not exist (404), so no door is
+    left open without a key (DESIGN.md, "Reliability").
+    """
     faces = Faces()
     if settings.slack_signing_secret or settings.slack_app_token:
         from bot.slack.app import build_slack
@@ -96,10 +107,13 @@ def build_faces(ctx: Context, settings: Settings) -> Faces:
         ctx.messengers["slack"] = faces.slack.messenger
     else:
         logger.info("Slack is not configured (no SLACK_SIGNING_SECRET / SLACK_APP_TOKEN): /slack/events is off")
-    from bot.teams.app import build_teams
+    if (settings.microsoft_app_id or "").strip() or settings.pulsebot_teams_emulator:
+        from bot.teams.app import build_teams
 
-    faces.teams = build_teams(ctx, settings)
-    ctx.messengers["teams"] = faces.teams.messenger
+        faces.teams = build_teams(ctx, settings)
+        ctx.messengers["teams"] = faces.teams.messenger
+    else:
+        logger.info("Teams is not configured (no MICROSOFT_APP_ID / PULSEBOT_TEAMS_EMULATOR): /api/messages is off")
     return faces
 
 
@@ -108,16 +122,19 @@ def build_web_app(ctx: Context, faces: Faces, *, health: Any = None) -> web.Appl
     app = web.Application(client_max_size=1024 * 1024)
 
     async def healthz(_request: web.Request) -> web.Response:
+        # Only ok / unavailable: the route needs no key, and an exception's text can name the
+        # database host, user, file path or SQL. The operator reads the error in the log.
+        scheduler = health() if health else {"scheduler": "not running"}
         try:
             async with ctx.store.session() as session:
                 from sqlalchemy import text
 
                 await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-        except Exception as exc:  # noqa: BLE001 - any store failure means unhealthy
-            return web.json_response({"ok": False, "store": str(exc)[:200]}, status=503)
-        scheduler = health() if health else {"scheduler": "not running"}
+        except Exception:  # noqa: BLE001 - any store failure means unhealthy
+            logger.exception("health check: the store is unavailable")
+            return web.json_response({**scheduler, "ok": False, "store": "unavailable"}, status=503)
         status = 200 if scheduler.get("ok", True) else 503
-        return web.json_response({"ok": status == 200, "store": "ok", **scheduler}, status=status)
+        return web.json_response({**scheduler, "ok": status == 200, "store": "ok"}, status=status)
 
     app.router.add_get("/healthz", healthz)
     for face in faces.all():

@@ -11,17 +11,18 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.checkin_message import checkin_message, closes_text, recorded_notice
 from handlers.context import Context
 from handlers.drivers import driver_for
 from handlers.errors import Closed, Invalid, NotAllowed, NotFound
-from handlers.members import find_member, member_locale, recipient_in, respondent_key
+from handlers.members import find_member, member_locale, member_named_in, recipient_in, respondent_key
 from handlers.messages import Message, Outcome
 from handlers.periods import as_utc, local_midnight, period_of, period_ordinal, quarter
 from handlers.ports import Actor, Recipient
+from handlers.safe_text import clean_text
 from storage.models import Delivery, Leader, Member, Response, Round, Team, TeamMember
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ async def roster(session: AsyncSession, team: Team) -> list[Member]:
             TeamMember.team_id == team.id,
             col(TeamMember.active).is_(True),
             col(Member.paused).is_(False),
-            col(Member.user_id).not_in(leaders),
+            ~member_named_in(leaders),  # by platform and id, as leaders are stored
         )
         .order_by(col(Member.id))
     )
@@ -139,18 +140,30 @@ async def open_round(
     return OpenedRound(rnd.id, team_name, period, created, added)
 
 
-async def close_due_rounds(ctx: Context, now: datetime | None = None) -> list[int]:
-    """Close every round whose window has passed; returns their ids."""
-    now = now or ctx.clock.now()
-    async with ctx.store.session() as session:
-        stmt = select(Round.id).where(col(Round.closed_at).is_(None), col(Round.closes_at) <= now)
-        ids = [i for i in (await session.exec(stmt)).all() if i is not None]
-        if ids:
-            await session.exec(update(Round).where(col(Round.id).in_(ids)).values(closed_at=now))
-            await session.commit()
-    for rid in ids:
-        logger.info("round closed", extra={"round_id": rid})
-    return ids
+async def answered_members(session: AsyncSession, secret: bytes, *, round_id: int) -> set[int]:
+    """Member ids of the round's deliveries whose member has answered it.
+
+    Worked out here, with the secret, from the respondent keys: the store itself records no link
+    between a delivery and an answer (so a copy of it cannot tell who answered).
+    """
+    rows = (
+        await session.exec(
+            select(Member.id, Member.platform, Member.user_id)
+            .join(Delivery, col(Delivery.member_id) == Member.id)
+            .where(Delivery.round_id == round_id)
+        )
+    ).all()
+    by_key = {respondent_key(secret, f"{platform}:{user_id}"): mid for mid, platform, user_id in rows}
+    if not by_key:
+        return set()
+    keys = (
+        await session.exec(
+            select(Response.respondent_key).where(
+                Response.round_id == round_id, col(Response.respondent_key).in_(list(by_key))
+            )
+        )
+    ).all()
+    return {mid for k in keys if (mid := by_key.get(k)) is not None}
 
 
 async def delivery_message(
@@ -180,7 +193,9 @@ async def delivery_message(
 async def answerable(session: AsyncSession, ctx: Context, actor: Actor, round_id: int) -> tuple[Round, Member, Team]:
     """The round, member and team if the actor may answer this round now; a refusal otherwise."""
     member = await find_member(session, actor)
-    rnd = await session.get(Round, round_id)
+    # FOR SHARE (PostgreSQL): a close waits for this answer's commit, and an answer that starts
+    # after a close sees it; so no acknowledged answer falls outside its round's frozen figures.
+    rnd = await session.get(Round, round_id, with_for_update={"read": True})
     if rnd is None:
         raise NotFound("checkin.unknown")
     if member is None:
@@ -215,11 +230,10 @@ async def record_answer(
     if enps is not None and not 0 <= enps <= 10:
         raise Invalid("checkin.out_of_range", low=0, high=10)
     if comment is not None:
-        comment = comment.strip()
+        comment = clean_text(comment).strip()
         if len(comment) > COMMENT_LIMIT:
             raise Invalid("checkin.comment_too_long", limit=COMMENT_LIMIT, length=len(comment))
     key = respondent_key(ctx.secret, actor.key)
-    now = ctx.clock.now()
     for attempt in (1, 2):
         try:
             async with ctx.store.session() as session:
@@ -232,7 +246,7 @@ async def record_answer(
                     )
                 ).first()
                 if response is None:
-                    response = Response(round_id=round_id, respondent_key=key, answered_at=now)
+                    response = Response(round_id=round_id, respondent_key=key)
                     session.add(response)
                 if mood is not None:
                     response.mood = mood
@@ -243,17 +257,8 @@ async def record_answer(
                     response.enps = enps
                 if comment is not None:
                     response.comment = comment or None
-                response.answered_at = now
-                # The delivery learns that the member answered, never what.
-                await session.exec(
-                    update(Delivery)
-                    .where(
-                        col(Delivery.round_id) == round_id,
-                        col(Delivery.member_id) == member.id,
-                        col(Delivery.answered_at).is_(None),
-                    )
-                    .values(answered_at=now)
-                )
+                # Nothing else is written here: the delivery, the member and every other row stay
+                # as they were, so no value, time or transaction links this answer to its member.
                 locale = await member_locale(session, ctx, member, team)
                 await session.commit()
                 break
@@ -324,17 +329,19 @@ async def reply_text(ctx: Context, actor: Actor, text: str) -> Outcome | None:
 async def inbox(ctx: Context, actor: Actor) -> list[int]:
     """Delivery ids of the actor's check-ins that were delivered, are open and not yet answered."""
     now = ctx.clock.now()
+    key = respondent_key(ctx.secret, actor.key)
     async with ctx.store.session() as session:
         member = await find_member(session, actor)
         if member is None:
             return []
+        mine = select(Response.round_id).where(Response.respondent_key == key)
         stmt = (
             select(Delivery.id)
             .join(Round, col(Round.id) == Delivery.round_id)
             .where(
                 Delivery.member_id == member.id,
                 Delivery.status == "sent",
-                col(Delivery.answered_at).is_(None),
+                col(Delivery.round_id).not_in(mine),
                 col(Round.closed_at).is_(None),
                 col(Round.closes_at) > now,
             )

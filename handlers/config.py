@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handlers.errors import ConfigError
+from handlers.identity import qualify
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 PLACEHOLDER_SECRETS = {"changethis", "changeme", "secret", "xxx", ""}
@@ -40,23 +41,49 @@ class Settings(BaseSettings):
     microsoft_app_id: str | None = None
     microsoft_app_password: str | None = None
     microsoft_app_tenant_id: str | None = None
+    pulsebot_teams_emulator: bool = False
 
     def secret(self, *, allow_demo: bool = False) -> bytes:
-        """The respondent-key secret; refuses a missing or placeholder one unless in a demo."""
+        """The respondent-key secret; refuses a missing, short or guessable one unless in a demo."""
         value = (self.pulsebot_secret or "").strip()
-        if value.lower() in PLACEHOLDER_SECRETS or len(value) < 16:
-            if allow_demo and not value:
-                return DEMO_SECRET.encode()
+        if allow_demo and (not value or value == DEMO_SECRET):
+            return DEMO_SECRET.encode()
+        if problem := secret_problem(value):
             raise ConfigError(
-                "PULSEBOT_SECRET must be set to a random value of at least 16 characters "
-                "(for example: python -c 'import secrets; print(secrets.token_hex(32))'); "
-                "it keys the pseudonymous respondent ids"
+                f"PULSEBOT_SECRET {problem}; it keys the pseudonymous respondent ids, so it must be "
+                f"random and at least {MIN_SECRET_LENGTH} characters. Make one with: "
+                "python3 -c 'import secrets; print(secrets.token_hex(32))'"
             )
         return value.encode()
 
 
+MIN_SECRET_LENGTH = 32
+
+
+def secret_problem(value: str) -> str | None:
+    """What is wrong with a candidate secret, or None when it will do."""
+    if not value:
+        return "is not set"
+    if value.lower() in PLACEHOLDER_SECRETS or value == DEMO_SECRET:
+        return "is a published placeholder (the demo's or an example's)"
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"is {len(value)} characters long (at least {MIN_SECRET_LENGTH} are needed)"
+    if len(set(value)) < 8:
+        # "aaaa…" or "abab…" are long but guessable; a random hex string has 16 distinct characters.
+        return "repeats too few characters to be random"
+    return None
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _check_people(refs: list[str]) -> list[str]:
+    """Every id must name its platform or have a recognisable shape; the list is kept as written
+    (the store keeps the "platform:id" form, `handlers.setup`)."""
+    for ref in refs:
+        qualify(ref)  # ValueError names the id and how to write it
+    return refs
 
 
 class CheckinConfig(_Strict):
@@ -105,6 +132,7 @@ class TeamConfig(_Strict):
     checkin: CheckinConfig = CheckinConfig()
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+    _people = field_validator("leaders", "members")(classmethod(lambda cls, v: _check_people(v)))
 
 
 class MeetingConfig(_Strict):
@@ -141,6 +169,7 @@ class PulseSection(_Strict):
     default_locale: Literal["es", "en"] = "es"
     timezone: str = "Europe/Madrid"
     leaders: list[str] = []
+    retention_months: int = Field(default=24, ge=1, le=240)  # raw answers older than this are deleted
 
     @field_validator("min_group_size")
     @classmethod
@@ -150,6 +179,7 @@ class PulseSection(_Strict):
         return value
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+    _people = field_validator("leaders")(classmethod(lambda cls, v: _check_people(v)))
 
 
 class PulseConfig(_Strict):

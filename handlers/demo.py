@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlmodel import col
 
+from handlers.closing import close_due_rounds
 from handlers.context import Context
 from handlers.drivers import driver_for
 from handlers.members import respondent_key
@@ -125,7 +126,7 @@ async def seed(
                 closes = opened + timedelta(hours=72) if back else now + timedelta(hours=72)
                 round_id = (await conn.execute(insert(Round).values(
                     team_id=team_id, period=period, period_start=local_midnight(start, tz),
-                    opened_at=opened, closes_at=closes, closed_at=None if back == 0 else closes,
+                    opened_at=opened, closes_at=closes,
                     driver=driver_for(period_ordinal("weekly", start)), enps=enps,
                 ).returning(col(Round.id)))).scalar_one()
                 base = 3.6 + drift * (weeks - back) + rng.uniform(-0.15, 0.15)
@@ -134,33 +135,33 @@ async def seed(
                 answered = [u for u in users if rng.random() < (0.55 if back == 0 else 0.82)]
                 await conn.execute(insert(Delivery), [
                     {"round_id": round_id, "member_id": ids[u], "status": "sent", "attempts": 1, "due_at": opened,
-                     "sent_at": opened, "conversation": "console", "message_ref": f"demo-{round_id}-{ids[u]}",
-                     "answered_at": opened + timedelta(hours=2) if u in answered else None}
+                     "sent_at": opened, "conversation": "console", "message_ref": f"demo-{round_id}-{ids[u]}"}
                     for u in users
                 ])
                 if answered:
                     await conn.execute(insert(Response), [
                         _answer(rng, round_id, keys[u], base, driver_for(period_ordinal("weekly", start)), enps,
-                                locale, opened + timedelta(hours=2))
+                                locale)
                         for u in answered
                     ])
                 step += 1
                 if progress:
                     progress(step, total_steps)
             await _chairs(conn, rng, team_id, name, locale, users, now, weeks)
+    # Past rounds close as the clock closes them: their figures and comments are frozen.
+    await close_due_rounds(ctx, now)
     logger.info("demo seeded", extra={"members": per_team * len(teams), "weeks": weeks})
     return company
 
 
 def _answer(rng: random.Random, round_id: int | None, key: str, base: float, driver: str, enps: bool,
-            locale: str, at: datetime) -> dict:
+            locale: str) -> dict:
     mood = min(5, max(1, round(rng.gauss(base, 0.8))))
     return {
         "round_id": round_id, "respondent_key": key, "mood": mood, "driver": driver,
         "driver_score": min(5, max(1, round(rng.gauss(base - 0.2, 0.9)))),
         "enps": min(10, max(0, round(rng.gauss(7.2, 2.0)))) if enps else None,
         "comment": rng.choice(COMMENTS[locale]) if rng.random() < 0.18 else None,
-        "answered_at": at,
     }
 
 

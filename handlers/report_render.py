@@ -1,7 +1,8 @@
 """The leader report rendered: JSON (`suppressed: true`, no number), CSV, plain text and a neutral Message.
 
 Renderers only read `handlers.reports` dataclasses; a withheld figure is a `Suppressed`, which has
-no number to print, so no format can leak one. Comments stay plain text: faces escape them.
+no number to print, so no format can leak one. Comments stay plain text: faces escape them; the
+CSV and text written here are made inert here (`handlers.safe_text`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import io
 import logging
 from typing import Any
 
-from handlers.i18n import fmt_number, fmt_percent, t, tn
+from handlers.i18n import fmt_date, fmt_number, fmt_percent, t, tn
 from handlers.messages import Block, Chart, Facts, Message, Notice, Text, plain_text, sparkline
-from handlers.reports import Alert, CompanyReport, Enps, Mood, Period, Score, Suppressed, TeamReport
+from handlers.reports import Alert, CompanyReport, Enps, Mood, Pending, Period, Score, Suppressed, TeamReport
+from handlers.safe_text import clean_text, csv_cell
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,9 @@ def _r(value: float | None, digits: int = 2) -> float | None:
 
 
 def _mood_json(p: Period) -> dict[str, Any]:
+    if isinstance(p.mood, Pending):
+        # Phased release: no figure until the round closes, whatever its size.
+        return {"suppressed": True, "pending": True, "results_at": p.mood.closes.isoformat()}
     if not isinstance(p.mood, Mood):
         return {"suppressed": True}
     return {
@@ -154,13 +159,22 @@ def _csv_rows(r: TeamReport) -> list[tuple[str, str, str, Any, str]]:
     return rows
 
 
+def _inert(cell: Any) -> Any:
+    # Text cells (comments, team names) cannot become formulas: a leading `'` when they start like
+    # one (OWASP "CSV Injection"). Numbers stay numbers, negative ones included (a mood delta of
+    # -0.5): csv writes a Python int or float as digits, a sign, a point or an exponent, which a
+    # spreadsheet parses as a number, never as a formula, and a `'` would turn it into text that
+    # no sum or chart reads.
+    return csv_cell(cell) if isinstance(cell, str) else cell
+
+
 def report_csv(report: CompanyReport) -> str:
     """The report as CSV, one figure per row (team, period, metric, value, suppressed)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in report.teams:
-        writer.writerows(_csv_rows(r))
+        writer.writerows(tuple(_inert(cell) for cell in row) for row in _csv_rows(r))
     return buf.getvalue()
 
 
@@ -184,6 +198,8 @@ def driver_label(name: str, locale: str) -> str:
 
 
 def _mood_fact(p: Period, r: TeamReport, locale: str) -> str:
+    if isinstance(p.mood, Pending):
+        return t("reports.pending", locale, date=fmt_date(p.mood.closes, locale))
     if not isinstance(p.mood, Mood):
         return t("reports.suppressed", locale, k=r.min_group_size)
     text = _num(p.mood.mean, locale)
@@ -298,7 +314,8 @@ def report_text(report: CompanyReport, locale: str) -> str:
     parts = []
     for r in report.teams:
         parts.append(plain_text(Message(blocks=tuple(_team_blocks(r, locale)), fallback="", locale=locale)))
-    return ("\n\n" + "─" * 40 + "\n\n").join(parts) + "\n"
+    # A terminal obeys escape sequences: comments stored before input was cleaned are cleaned here.
+    return clean_text(("\n\n" + "─" * 40 + "\n\n").join(parts) + "\n")
 
 
 def help_message(locale: str) -> Message:

@@ -1,7 +1,10 @@
 """The leader report: per team and period figures computed in SQL, with the anonymity rule in one place.
 
-Every figure built from what people answered passes through `guard()`: below the min group size
-it becomes `SUPPRESSED`, which carries no number. Window figures (drivers, eNPS) and comments
+Phased release: answer figures come only from closed rounds, read from their frozen summaries
+(`RoundSummary`, `RoundComment`); an open round shows participation only, and its mood is a
+`Pending` that carries its closing time and no number. Every figure built from what people
+answered passes through `guard()`: below the min group size it becomes `SUPPRESSED`, which
+carries no number. Window figures (drivers, eNPS) and comments
 only draw on periods that passed the rule themselves, so two windows cannot be subtracted to
 isolate a small group. Participation and the empty chair are not answers (deliveries know who
 answered, never what; impacts are posted openly in the channel), so they are not suppressed.
@@ -19,13 +22,14 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any, Literal
 
-from sqlalchemy import Integer, and_, bindparam, case, func, literal_column, select
+from sqlalchemy import Integer, and_, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from handlers.closing import close_due_rounds
 from handlers.context import Context
 from handlers.errors import Invalid, NotFound
 from handlers.periods import as_utc
-from storage.models import Delivery, EmptyChair, Impact, Response, Round, Team
+from storage.models import Delivery, EmptyChair, Impact, Response, Round, RoundComment, RoundSummary, Team
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +47,13 @@ class Suppressed:
 
 
 SUPPRESSED = Suppressed()
+
+
+@dataclass(frozen=True)
+class Pending(Suppressed):
+    """An open round's answer figures: withheld until it closes at `closes` (phased release)."""
+
+    closes: datetime
 
 
 def passes(respondents: int, min_group_size: int) -> bool:
@@ -182,6 +193,7 @@ def _n(value: Any) -> int:
 
 # Core tables: the report is aggregate SQL, not ORM objects.
 RND, DLV, RSP = Round.__table__, Delivery.__table__, Response.__table__  # type: ignore[attr-defined]
+SUM, COM = RoundSummary.__table__, RoundComment.__table__  # type: ignore[attr-defined]
 CHAIR, IMPACT, TEAM = EmptyChair.__table__, Impact.__table__, Team.__table__  # type: ignore[attr-defined]
 
 
@@ -211,42 +223,27 @@ def _last_rounds(column: Any, limit: str) -> Any:
 def _report_query(all_teams: bool) -> Any:
     """Every asked team with its chair figures, and one row per round of its last `:depth` rounds.
 
-    One statement for everything but the comments. Each side is aggregated per round on its own
-    (deliveries, responses) over the window's rounds only, then the small results are joined: joining
-    deliveries to responses row by row would multiply them. A team without rounds still gets one row
-    (NULL round), so this is also the query that says which team names exist.
+    One statement for everything but the comments. A closed round's figures come from its frozen
+    summary; an open round (no summary yet) gets only its participation, counted live per round
+    (deliveries and answers aggregated on their own, then joined). A team without rounds still
+    gets one row (NULL round), so this is also the query that says which team names exist.
     """
     named = (lambda stmt: stmt) if all_teams else (lambda stmt: stmt.where(TEAM.c.name.in_(_NAMES)))
     last = RND.alias("last")
     win = named(select(RND.c.id, RND.c.team_id).select_from(
         TEAM.join(RND, RND.c.id.in_(_last_rounds(last.c.id, "depth").scalar_subquery())))).cte("win")
-    in_window = select(win.c.id)
+    still_open = select(win.c.id).where(win.c.id.not_in(select(SUM.c.round_id)))
     deliveries = (
         select(
             DLV.c.round_id.label("rid"),
             func.count().label("delivered"),
-            func.count(DLV.c.answered_at).label("answered"),
             _count_if(DLV.c.status == "failed").label("failed"),
-        ).where(DLV.c.round_id.in_(in_window)).group_by(DLV.c.round_id).subquery("d")
+        ).where(DLV.c.round_id.in_(still_open)).group_by(DLV.c.round_id).subquery("d")
     )
-    responses = (
-        select(
-            RSP.c.round_id.label("rid"),
-            # (round_id, respondent_key) is unique, so counting rows counts distinct respondents.
-            func.count().label("respondents"),
-            *(_count_if(RSP.c.mood == v) for v in range(1, 6)),
-            func.count(RSP.c.driver_score),
-            func.sum(RSP.c.driver_score),
-        ).where(RSP.c.round_id.in_(in_window)).group_by(RSP.c.round_id).subquery("s")
-    )
-    # eNPS on its own: only the quarter's rounds have answers, found by a partial index.
-    enps = (
-        select(
-            RSP.c.round_id.label("rid"),
-            func.count(),
-            _count_if(RSP.c.enps >= 9),
-            _count_if(RSP.c.enps <= 6),
-        ).where(RSP.c.round_id.in_(in_window), RSP.c.enps.is_not(None)).group_by(RSP.c.round_id).subquery("e")
+    # Who answered an open round is a count of its answers: (round_id, respondent_key) is unique.
+    answers = (
+        select(RSP.c.round_id.label("rid"), func.count().label("answered"))
+        .where(RSP.c.round_id.in_(still_open)).group_by(RSP.c.round_id).subquery("s")
     )
     # Chairs since the first of the team's last `:weeks` rounds (else `:fallback`): computed once per
     # team, the bound lets the (team_id, opened_at) index seek to the window's chairs directly.
@@ -263,56 +260,51 @@ def _report_query(all_teams: bool) -> Any:
             .outerjoin(IMPACT, IMPACT.c.chair_id == CHAIR.c.id)
         ).group_by(TEAM.c.id)
     ).subquery("c")
-    still_open = and_(RND.c.closed_at.is_(None), RND.c.closes_at > _NOW)
     # Column order is what `_periods` and `build_report` read by position (cheaper than names).
     return named(
         select(
             TEAM.c.id, TEAM.c.name, *(c for c in chairs.c if c.name != "team_id"),
-            RND.c.id, RND.c.period, RND.c.period_start, case((still_open, 1), else_=0), RND.c.driver,
-            deliveries.c.delivered, deliveries.c.answered, deliveries.c.failed,
-            *(c for c in responses.c if c.name != "rid"),
-            *(c for c in enps.c if c.name != "rid"),
+            RND.c.id, RND.c.period, RND.c.period_start, case((SUM.c.round_id.is_(None), 1), else_=0), RND.c.driver,
+            func.coalesce(SUM.c.delivered, deliveries.c.delivered),
+            func.coalesce(SUM.c.answered, answers.c.answered),
+            func.coalesce(SUM.c.failed, deliveries.c.failed),
+            SUM.c.respondents, SUM.c.mood_1, SUM.c.mood_2, SUM.c.mood_3, SUM.c.mood_4, SUM.c.mood_5,
+            SUM.c.driver_n, SUM.c.driver_sum, SUM.c.enps_n, SUM.c.promoters, SUM.c.detractors,
+            RND.c.closes_at,
         )
         .select_from(
             TEAM.outerjoin(chairs, chairs.c.team_id == TEAM.c.id)
             .outerjoin(win, win.c.team_id == TEAM.c.id)
             .outerjoin(RND, RND.c.id == win.c.id)
+            .outerjoin(SUM, SUM.c.round_id == win.c.id)
             .outerjoin(deliveries, deliveries.c.rid == win.c.id)
-            .outerjoin(responses, responses.c.rid == win.c.id)
-            .outerjoin(enps, enps.c.rid == win.c.id)
+            .outerjoin(answers, answers.c.rid == win.c.id)
         )
         .order_by(TEAM.c.id, RND.c.period_start)
     )
 
 
-# Written as the partial index `ix_response_round_comment` says (a literal, not a bound value), so
-# both databases can tell that the index holds exactly these rows.
-_HAS_COMMENT = and_(RSP.c.comment.is_not(None), RSP.c.comment != literal_column("''"))
-
-
 @cache
 def _comments_query() -> Any:
-    """A random sample of comments per team from the rounds given (those that passed the rule).
+    """A random sample of frozen comments per team from the closed rounds given (those that passed the rule).
 
-    The sample is drawn on the comment index alone; only the chosen rows are read for their text.
     Ordered by the random rank, so no order hints at who wrote what or when.
     """
     ranked = (
-        select(RND.c.team_id, RSP.c.id,
+        select(RND.c.team_id, COM.c.comment,
                func.row_number().over(partition_by=RND.c.team_id, order_by=func.random()).label("rn"))
-        .select_from(RSP.join(RND, RND.c.id == RSP.c.round_id))
-        .where(RSP.c.round_id.in_(bindparam("round_ids", expanding=True)), _HAS_COMMENT)
+        .select_from(COM.join(RND, RND.c.id == COM.c.round_id))
+        .where(COM.c.round_id.in_(bindparam("round_ids", expanding=True)))
         .subquery("ranked")
     )
-    return (select(ranked.c.team_id, RSP.c.comment).join_from(ranked, RSP, RSP.c.id == ranked.c.id)
-            .where(ranked.c.rn <= MAX_COMMENTS).order_by(ranked.c.rn))
+    return select(ranked.c.team_id, ranked.c.comment).where(ranked.c.rn <= MAX_COMMENTS).order_by(ranked.c.rn)
 
 
 # Positions in a `_report_query` row.
 _TEAM, _NAME, _CHAIRS = 0, 1, slice(2, 8)
 _ID, _PERIOD, _START, _OPEN, _DRIVER, _DELIVERED, _ANSWERED, _FAILED, _RESPONDENTS = range(8, 17)
 _MOOD = slice(17, 22)
-_DRIVER_N, _DRIVER_SUM, _ENPS_N, _PROMOTERS, _DETRACTORS = range(22, 27)
+_DRIVER_N, _DRIVER_SUM, _ENPS_N, _PROMOTERS, _DETRACTORS, _CLOSES = range(22, 28)
 
 
 def _mood(dist: tuple[int, ...]) -> Mood:
@@ -328,11 +320,15 @@ def _periods(rows: list[Any], k: int, starts: dict[datetime, datetime]) -> list[
     prev_part: float | None = None
     for row in rows:
         period, start, is_open, driver, delivered, answered, failed, respondents = row[_PERIOD:_MOOD.start]
-        # COUNT(*) FILTER gives integers; a whole side is NULL when nobody answered (or got it) at all.
-        dist = tuple(row[_MOOD]) if respondents is not None else (0, 0, 0, 0, 0)
-        mood = guard(sum(dist), k, partial(_mood, dist))
-        mean = mood.mean if isinstance(mood, Mood) else None
         delivered, answered = delivered or 0, answered or 0
+        mood: Mood | Suppressed
+        if is_open:
+            # Phased release: while a round is open its answers are not figures yet, at any size.
+            mood, respondents = Pending(as_utc(row[_CLOSES])), answered
+        else:
+            dist = tuple(row[_MOOD])
+            mood = guard(sum(dist), k, partial(_mood, dist))
+        mean = mood.mean if isinstance(mood, Mood) else None
         part = answered / delivered if delivered else None
         # Positional: this runs once per team and period, and keywords cost a third more here.
         out.append(Period(
@@ -367,6 +363,8 @@ def _drivers(rows: list[Any], k: int) -> tuple[tuple[str, Score | Suppressed], .
     """Mean per driver over the window, from the periods whose driver answers passed the rule."""
     sums: dict[str, list[int]] = {}
     for row in rows:
+        if row[_OPEN]:
+            continue  # an open round's answers are not released yet
         entry = sums.setdefault(row[_DRIVER], [0, 0])
         n = row[_DRIVER_N] or 0
         if passes(n, k):
@@ -379,7 +377,7 @@ def _drivers(rows: list[Any], k: int) -> tuple[tuple[str, Score | Suppressed], .
 
 
 def _enps(rows: list[Any], k: int) -> Enps | Suppressed | None:
-    asked = [r for r in rows if r[_ENPS_N]]
+    asked = [r for r in rows if not r[_OPEN] and r[_ENPS_N]]
     if not asked:
         return None
     use = [r for r in asked if passes(r[_ENPS_N], k)]
@@ -407,6 +405,9 @@ async def build_report(ctx: Context, *, teams: list[str] | None, weeks: int = DE
     if not 1 <= weeks <= MAX_WEEKS:
         raise Invalid("reports.weeks_invalid", max=MAX_WEEKS)
     k, now = ctx.min_group_size, as_utc(ctx.clock.now())
+    # Rounds past their window are closed (and frozen) before reading, whether or not the clock
+    # has run since: a report never shows a round as open after its closing time.
+    await close_due_rounds(ctx, now)
     # One period more than shown (the first delta looks back), and enough for the alert baseline.
     params: dict[str, Any] = {"now": now, "weeks": weeks, "fallback": now - timedelta(weeks=weeks),
                               "depth": max(weeks + 1, ALERT_BASELINE_PERIODS + 2)}
@@ -427,7 +428,7 @@ async def build_report(ctx: Context, *, teams: list[str] | None, weeks: int = DE
             known = (await conn.execute(select(TEAM.c.name).order_by(TEAM.c.name))).scalars().all()
             raise NotFound("reports.unknown_team", team=", ".join(missing), teams=", ".join(known))
         shown = {tid: r[-weeks:] for tid, r in by_team.items()}
-        eligible = [r[_ID] for rs in shown.values() for r in rs if passes(r[_RESPONDENTS] or 0, k)]
+        eligible = [r[_ID] for rs in shown.values() for r in rs if not r[_OPEN] and passes(r[_RESPONDENTS] or 0, k)]
         comments = await _comments(conn, eligible)
     reports = []
     starts: dict[datetime, datetime] = {}

@@ -22,11 +22,19 @@ logger = logging.getLogger(__name__)
 
 
 def parse_request(text: str) -> tuple[str | None, int]:
-    """`[team] [weeks]` → (team or None, weeks); team names may contain spaces."""
+    """`[team] [weeks]` → (team or None, weeks); team names may contain spaces.
+
+    The last word is the weeks when it is a whole number with at most one sign. `isdecimal`,
+    not `isdigit`: "²" and "①" are digits that `int()` refuses, so they stay part of the name.
+    """
     words = text.split()
     weeks = DEFAULT_WEEKS
-    if words and words[-1].lstrip("+-").isdigit():
-        weeks = int(words.pop())
+    last = words[-1] if words else ""
+    unsigned = last[1:] if last[:1] in ("+", "-") else last
+    if unsigned.isdecimal():
+        words.pop()
+        # Compared as text first: int() of thousands of digits is slow, then refused.
+        weeks = int(last) if len(unsigned) <= 4 else MAX_WEEKS + 1
         if not 1 <= weeks <= MAX_WEEKS:
             raise Invalid("reports.weeks_invalid", max=MAX_WEEKS)
     return (" ".join(words) or None), weeks
@@ -35,6 +43,8 @@ def parse_request(text: str) -> tuple[str | None, int]:
 async def readable_teams(ctx: Context, actor: Actor) -> tuple[bool, list[str]]:
     """(is a global leader, names of the teams this actor may read), from the Leader rows."""
     async with ctx.store.session() as session:
+        # Both sides are "platform:id" (`Actor.ids()`, `setup._set_leaders`): a Teams sender whose
+        # id equals a Slack leader's id is not that leader.
         refs = (await session.exec(sm_select(Leader.team_id).where(col(Leader.user_ref).in_(actor.ids())))).all()
         is_global = any(ref is None for ref in refs)
         stmt = sm_select(Team.name).order_by(Team.name)

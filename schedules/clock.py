@@ -28,6 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from handlers.config import CheckinConfig
 from handlers.context import Context
+from handlers.retention import purge_expired
 from schedules import jobs, timing
 from schedules.digest import send_digests
 from schedules.leader_lock import LeaderLock
@@ -121,6 +122,8 @@ async def build_scheduler(
                               name="post a scheduled empty chair")
     scheduler.add_job(send_digests, CronTrigger(minute="*/15", timezone=UTC), args=(ctx,),
                       id="digest.weekly", name="weekly digest to leaders (Monday 09:xx local)")
+    scheduler.add_job(purge_expired, IntervalTrigger(hours=6), args=(ctx,), id="retention.purge",
+                      name="delete raw answers past retention_months (figures stay)", **first)
     scheduler.add_job(refresh_openings, IntervalTrigger(seconds=ZONES_EVERY.total_seconds()),
                       args=(ctx, scheduler), id="checkin.zones", name="follow the rosters' time zones")
     return scheduler

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select, update
 
-from handlers.checkins import OpenedRound, close_due_rounds, delivery_message, open_round
+from handlers.checkins import OpenedRound, answered_members, delivery_message, open_round
+from handlers.closing import close_due_rounds
 from handlers.config import TeamConfig
 from handlers.context import Context
 from handlers.errors import PulseError
@@ -123,14 +124,13 @@ async def send_reminders(ctx: Context, *, concurrency: int = 8) -> int:
             if not hours:
                 continue
             stmt = (
-                select(Delivery.id, Member.timezone)
+                select(Delivery.id, Delivery.round_id, Delivery.member_id, Member.timezone)
                 .join(Round, col(Round.id) == Delivery.round_id)
                 .join(Team, col(Team.id) == Round.team_id)
                 .join(Member, col(Member.id) == Delivery.member_id)
                 .where(
                     Team.name == team.name,
                     col(Delivery.status) == "sent",
-                    col(Delivery.answered_at).is_(None),
                     col(Delivery.reminded_at).is_(None),
                     col(Delivery.due_at) <= now - timedelta(hours=hours),
                     col(Round.closed_at).is_(None),
@@ -138,7 +138,12 @@ async def send_reminders(ctx: Context, *, concurrency: int = 8) -> int:
                     col(Member.paused).is_(False),
                 )
             )
-            for delivery_id, member_tz in (await session.exec(stmt)).all():
+            answered: dict[int, set[int]] = {}
+            for delivery_id, round_id, member_id, member_tz in (await session.exec(stmt)).all():
+                if round_id not in answered:  # who answered: from the respondent keys, in here
+                    answered[round_id] = await answered_members(session, ctx.secret, round_id=round_id)
+                if member_id in answered[round_id]:
+                    continue
                 zone = ZoneInfo(member_tz or team_timezone(ctx, team))
                 if delivery_id is not None and now.astimezone(zone).weekday() < 5:
                     due.append(delivery_id)
@@ -155,11 +160,15 @@ async def send_reminders(ctx: Context, *, concurrency: int = 8) -> int:
 async def _remind(ctx: Context, delivery_id: int, now: datetime) -> bool:
     async with ctx.store.session() as session:
         claimed = await session.exec(
-            update(Delivery)
-            .where(col(Delivery.id) == delivery_id, col(Delivery.reminded_at).is_(None),
-                   col(Delivery.answered_at).is_(None))
+            update(Delivery).where(col(Delivery.id) == delivery_id, col(Delivery.reminded_at).is_(None))
             .values(reminded_at=now)
         )
+        delivery = await session.get(Delivery, delivery_id)
+        if claimed.rowcount == 1 and delivery is not None and delivery.member_id in await answered_members(
+            session, ctx.secret, round_id=delivery.round_id
+        ):
+            await session.rollback()  # answered a moment ago: no reminder, and nothing recorded
+            return False
         await session.commit()
     if claimed.rowcount != 1:
         return False  # answered a moment ago, or another pass took it

@@ -52,7 +52,11 @@ def _next_weekly(now: datetime, tz: str, weekday: int, hour: int, minute: int) -
 
 
 async def _open_rounds(ctx: Context, now: datetime) -> dict[str, tuple[Round, datetime | None]]:
-    """Each team's open round and its earliest unanswered, unreminded delivery due time."""
+    """Each team's open round and its earliest unreminded delivery due time.
+
+    Who answered is not in the store (see `Delivery`), so the reminder's run is listed even when
+    everyone has answered; the run itself then reminds nobody.
+    """
     out: dict[str, tuple[Round, datetime | None]] = {}
     async with ctx.store.session() as session:
         stmt = (
@@ -64,7 +68,7 @@ async def _open_rounds(ctx: Context, now: datetime) -> dict[str, tuple[Round, da
             first_due = (
                 await session.exec(
                     select(func.min(Delivery.due_at)).where(
-                        Delivery.round_id == rnd.id, col(Delivery.answered_at).is_(None),
+                        Delivery.round_id == rnd.id,
                         col(Delivery.reminded_at).is_(None), col(Delivery.status).in_(("pending", "sending", "sent")),
                     )
                 )

@@ -1,19 +1,32 @@
 """The store's tables (SQLModel). Imports nothing of the project.
 
-Anonymity lives here as much as in the reports: a `Response` has a pseudonymous respondent key
-and no member id; a `Delivery` knows who answered, never what.
+Anonymity lives here as much as in the reports: a `Response` has a pseudonymous respondent key,
+a random id and no time, and nothing else in the store shares a value with it but its round; a
+`Delivery` never changes when its member answers. A closed round's figures live in `RoundSummary`
+and its comments in `RoundComment`, so erasing a member or old answers leaves history as it was.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint, text
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
 def _ts(nullable: bool = True) -> Column:  # type: ignore[type-arg]
     return Column(DateTime(timezone=True), nullable=nullable)
+
+
+def random_id() -> str:
+    """A random row id: it follows neither time nor answer order (unlike an autoincrement)."""
+    return secrets.token_hex(16)
+
+
+# SQLite gives every table a hidden `rowid` in insertion order unless it is declared WITHOUT ROWID:
+# tables whose row order must tell nothing (answers, frozen comments) are stored by their random id.
+_NO_ROWID = {"sqlite_with_rowid": False}
 
 
 class Workspace(SQLModel, table=True):
@@ -96,15 +109,16 @@ class Round(SQLModel, table=True):
 class Delivery(SQLModel, table=True):
     """One member's copy of a round's message: the outbox row.
 
-    status: pending → sending → sent, or failed (with `last_error`). `answered_at` says that the
-    member answered, never what.
+    status: pending → sending → sent, or failed (with `last_error`). It does not change when its
+    member answers: who answered is worked out inside the bot from the respondent keys (it holds
+    the secret), so no row, time or transaction in the store ties an answer to a member.
     """
 
     __table_args__ = (
         UniqueConstraint("round_id", "member_id"),
         Index("ix_delivery_status_due", "status", "due_at"),
         # Participation per round from the index alone (reports.py).
-        Index("ix_delivery_round_status", "round_id", "status", "answered_at"),
+        Index("ix_delivery_round_status", "round_id", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="round.id", ondelete="CASCADE")
@@ -117,31 +131,18 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=_ts())
     conversation: str | None = Field(default=None, max_length=300)
     message_ref: str | None = Field(default=None, max_length=300)
-    answered_at: datetime | None = Field(default=None, sa_column=_ts())
     reminded_at: datetime | None = Field(default=None, sa_column=_ts())
 
 
 class Response(SQLModel, table=True):
-    """An answer, under the HMAC respondent key; one per round and respondent, changed in place."""
+    """An answer, under the HMAC respondent key; one per round and respondent, changed in place.
 
-    __table_args__ = (
-        UniqueConstraint("round_id", "respondent_key"),
-        # The report's GROUP BY round reads only this index (no table lookups); reports.py.
-        Index("ix_response_round_figures", "round_id", "mood", "driver_score"),
-        # eNPS is asked once a quarter: its figures come from the few answers that have one.
-        Index(
-            "ix_response_round_enps", "round_id", "enps",
-            sqlite_where=text("enps IS NOT NULL"), postgresql_where=text("enps IS NOT NULL"),
-        ),
-        # Comments are few: a partial index finds them without visiting every response, and the
-        # report samples them from this index alone (same predicate as reports.py's query).
-        Index(
-            "ix_response_round_comment", "round_id",
-            sqlite_where=text("comment IS NOT NULL AND comment <> ''"),
-            postgresql_where=text("comment IS NOT NULL AND comment <> ''"),
-        ),
-    )
-    id: int | None = Field(default=None, primary_key=True)
+    No time and no ordered id: nothing here says when it was given or in which order.
+    """
+
+    __table_args__ = (UniqueConstraint("round_id", "respondent_key"), _NO_ROWID)
+    id: str = Field(default_factory=random_id, primary_key=True, max_length=32,
+                    sa_column_kwargs={"default": random_id})
     round_id: int = Field(foreign_key="round.id", ondelete="CASCADE")
     respondent_key: str = Field(max_length=64, index=True)
     mood: int | None = None
@@ -149,7 +150,50 @@ class Response(SQLModel, table=True):
     driver_score: int | None = None
     enps: int | None = None
     comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    answered_at: datetime = Field(sa_column=_ts(False))
+
+
+class RoundSummary(SQLModel, table=True):
+    """A closed round's figures, written once when it closes and never changed (frozen history).
+
+    Reports read closed rounds from here, so `forget` and retention, which delete raw answers and
+    deliveries, cannot change what a leader saw before.
+    """
+
+    __tablename__ = "round_summary"
+    round_id: int = Field(foreign_key="round.id", primary_key=True, ondelete="CASCADE")
+    delivered: int = 0
+    answered: int = 0
+    failed: int = 0
+    respondents: int = 0
+    mood_1: int = 0
+    mood_2: int = 0
+    mood_3: int = 0
+    mood_4: int = 0
+    mood_5: int = 0
+    driver_n: int = 0
+    driver_sum: int = 0
+    enps_n: int = 0
+    promoters: int = 0
+    detractors: int = 0
+
+
+class RoundComment(SQLModel, table=True):
+    """A closed round's comment, copied from its answer at close and unlinked from its author."""
+
+    __tablename__ = "round_comment"
+    __table_args__ = (_NO_ROWID,)
+    id: str = Field(default_factory=random_id, primary_key=True, max_length=32,
+                    sa_column_kwargs={"default": random_id})
+    round_id: int = Field(foreign_key="round.id", index=True, ondelete="CASCADE")
+    comment: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class StoreMeta(SQLModel, table=True):
+    """Facts about the store itself: the fingerprint of the secret its respondent keys were made with."""
+
+    __tablename__ = "store_meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=500)
 
 
 class EmptyChair(SQLModel, table=True):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "e2e-secret-0123456789abcdef"
+SECRET = "e2e-secret-0123456789abcdef-0123456789"
 
 
 def run(tmp_path: Path, *args: str, stdin: str = "", config: str | None = None, env: dict | None = None,

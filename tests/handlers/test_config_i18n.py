@@ -53,11 +53,17 @@ def test_missing_explicit_config_file_is_an_error(tmp_path):
         load_config(tmp_path / "nope.toml", must_exist=True)
 
 
-@pytest.mark.parametrize("secret", [None, "", "changethis", "short"])
+@pytest.mark.parametrize("secret", [None, "", "changethis", "short", "a" * 16, "a" * 64, "ab" * 32,
+                                    "pulsebot-demo-secret-not-for-production", "0123456789abcdef0123456789abcde"])
 def test_placeholder_or_missing_secret_is_refused(secret):
     settings = Settings(pulsebot_secret=secret)
-    with pytest.raises(ConfigError, match="PULSEBOT_SECRET"):
+    with pytest.raises(ConfigError, match="PULSEBOT_SECRET") as refused:
         settings.secret()
+    assert "secrets.token_hex(32)" in str(refused.value)  # and says how to make a good one
+
+
+def test_a_random_secret_of_32_characters_is_accepted():
+    assert Settings(pulsebot_secret="k3J9x_qPz7Lw2Vb8Nc4Rt6Ym1Ha5Ds0F").secret() == b"k3J9x_qPz7Lw2Vb8Nc4Rt6Ym1Ha5Ds0F"
 
 
 def test_demo_may_run_without_a_secret_but_never_with_a_placeholder():

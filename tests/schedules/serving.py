@@ -20,7 +20,7 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = Path(__file__).with_name("serve_paced.py")
-SECRET = "e2e-secret-0123456789abcdef"
+SECRET = "e2e-secret-0123456789abcdef-0123456789"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
 

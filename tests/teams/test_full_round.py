@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from handlers.checkins import open_round
+from handlers.checkins import answered_members, open_round
 from handlers.i18n import t
 from schedules.outbox import Sender
-from storage.models import Delivery, Member
+from storage.models import Member
 from tests.teams.conftest import LEAD, MEMBERS, TEAM_ID, TeamsRig, assert_valid_card, card_texts, find_action
 
 
@@ -96,9 +96,7 @@ async def test_full_round_over_teams(rig: TeamsRig):
     assert status == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
 
     async with rig.ctx.store.session() as session:
-        answered = (await session.exec(
-            select(Delivery).where(Delivery.round_id == round_id, Delivery.answered_at.is_not(None))  # type: ignore[union-attr]
-        )).all()
+        answered = await answered_members(session, rig.ctx.secret, round_id=round_id)
     assert len(answered) == 5
 
     # The leader asks for the report in the personal chat: participation 5 of 6, with the chart.
@@ -153,8 +151,6 @@ async def test_typed_mood_in_the_personal_chat_is_recorded(rig: TeamsRig):
     assert status == 202
     async with rig.ctx.store.session() as session:
         ana = (await session.exec(select(Member).where(Member.user_id == "29:ana"))).one()
-        delivery = (await session.exec(
-            select(Delivery).where(Delivery.round_id == round_id, Delivery.member_id == ana.id))).one()
-    assert delivery.answered_at is not None
+        assert ana.id in await answered_members(session, rig.ctx.secret, round_id=round_id)
     reply, _ = _last_card(rig, "a:personal-29:ana")
     assert reply["lang"] == "es"

@@ -1,0 +1,200 @@
+"""Attacks on anonymity, reproduced: a leader polling an open round, a copy of the store, a `forget`.
+
+Each test is an attack that worked before phased release, unlinkable answers and frozen history.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import MetaData, select
+from sqlmodel import select as sm_select
+
+from handlers.checkins import open_round
+from handlers.closing import close_team_round
+from handlers.commands import run_command
+from handlers.interactions import dispatch
+from handlers.messages import plain_text
+from handlers.ports import Actor, FixedClock, Where
+from handlers.privacy import forget, pulse_me
+from handlers.report_render import report_csv, report_json, report_text
+from handlers.reports import build_report
+from handlers.retention import purge_expired
+from storage.models import Delivery, Response, RoundComment
+
+DM = Where(conversation="dm", kind="dm")
+MEMBERS = ["ana", "bea", "carlos", "dani", "eva", "fede", "gala", "hugo", "ines", "juan", "kike", "lola"]
+CONFIG: dict[str, Any] = {
+    "pulse": {"min_group_size": 5, "default_locale": "en", "timezone": "Europe/Madrid", "leaders": ["boss"]},
+    "teams": [{"name": "soporte", "leaders": ["lead"], "locale": "en", "members": MEMBERS}],
+}
+# Only these fields of a report may move while a round is open: they count who took part.
+PARTICIPATION = {"delivered", "answered", "participation", "participation_delta", "respondents", "generated_at"}
+
+
+def person(user: str) -> Actor:
+    return Actor(platform="console", user_id=user, name=user)
+
+
+async def tap(ctx, user: str, round_id: int, mood: int, comment: str | None = None):
+    outcome = await dispatch(ctx, person(user), DM, action="checkin.mood", value=f"{round_id}:{mood}")
+    if comment is not None:
+        await dispatch(ctx, person(user), DM, action="checkin.comment.submit", value=str(round_id),
+                       fields={"comment": comment})
+    return outcome
+
+
+def _without_participation(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _without_participation(v) for k, v in data.items() if k not in PARTICIPATION}
+    if isinstance(data, list):
+        return [_without_participation(v) for v in data]
+    return data
+
+
+async def _leader_view(ctx) -> tuple[Any, str]:
+    report = report_json(await build_report(ctx, teams=["soporte"]))
+    chat = plain_text((await run_command(ctx, person("lead"), DM, "team-pulse", "")).reply)
+    return report, chat
+
+
+async def test_leader_polling_an_open_round_learns_only_participation_until_it_closes(make_ctx):
+    ctx = await make_ctx(CONFIG)
+    opened = await open_round(ctx, team_name="soporte")
+    first, _ = await _leader_view(ctx)
+    answered = []
+    for i, (user, mood) in enumerate(zip(MEMBERS[:6], [1, 5, 2, 4, 3, 5], strict=True)):
+        await tap(ctx, user, opened.round_id, mood, comment=f"comment number {i}")
+        answered.append(user)
+        report, chat = await _leader_view(ctx)
+        period = report["teams"][0]["periods"][-1]
+        assert period["answered"] == len(answered) and period["open"] is True
+        assert period["mood"] == first["teams"][0]["periods"][-1]["mood"]  # pending, no number
+        assert _without_participation(report) == _without_participation(first)
+        assert "comment number" not in chat and "results when the round closes" in chat
+    # A changed answer moves nothing a leader can see.
+    await tap(ctx, "ana", opened.round_id, 5)
+    report, chat = await _leader_view(ctx)
+    assert _without_participation(report) == _without_participation(first)
+
+    closed = await close_team_round(ctx, team_name="soporte")
+    assert [c.answered for c in closed] == [6]
+    report, chat = await _leader_view(ctx)
+    mood = report["teams"][0]["periods"][-1]["mood"]
+    assert mood["suppressed"] is False and mood["distribution"] == {"1": 0, "2": 1, "3": 1, "4": 1, "5": 3}
+    assert sorted(report["teams"][0]["comments"]) == [f"comment number {i}" for i in range(6)]
+    refused = await tap(ctx, "gala", opened.round_id, 2)
+    assert "closed" in plain_text(refused.reply).lower()
+    assert await close_team_round(ctx, team_name="soporte") == []  # twice changes nothing
+
+
+async def _rows(ctx) -> dict[str, list[dict[str, Any]]]:
+    meta = MetaData()
+    async with ctx.store.engine.connect() as conn:
+        await conn.run_sync(meta.reflect)
+        out = {}
+        for name, table in meta.tables.items():
+            if name == "alembic_version":
+                continue
+            out[name] = [dict(r._mapping) for r in (await conn.execute(select(table))).all()]
+    return out
+
+
+async def test_a_copy_of_the_store_cannot_link_an_answer_to_a_member_or_a_moment(make_ctx, db_url):
+    ctx = await make_ctx(CONFIG)
+    opened = await open_round(ctx, team_name="soporte")
+    before = await _rows(ctx)
+    order = random.Random(7).sample(MEMBERS, len(MEMBERS))
+    for n, user in enumerate(order):
+        ctx.clock = FixedClock(ctx.clock.now() + timedelta(minutes=7 * n + 1))  # answers minutes apart
+        await tap(ctx, user, opened.round_id, 1 + n % 5, comment=f"note {user}")
+    after = await _rows(ctx)
+
+    assert after["delivery"] == before["delivery"]  # a delivery does not change when its member answers
+    responses = after["response"]
+    assert len(responses) == len(MEMBERS)
+    allowed = {"round_id", "mood", "driver", "driver_score", "enps", "comment"}
+    assert set(responses[0]) - allowed == {"id", "respondent_key"}  # no time column at all
+    elsewhere = {repr(v) for name, rows in after.items() if name != "response" for row in rows for v in row.values()}
+    for row in responses:
+        for column in set(row) - allowed:
+            assert repr(row[column]) not in elsewhere, column
+    # Ids follow neither answer order nor any order: (the odds of a random match are 1 in 12!).
+    by_key = {r["respondent_key"]: r["id"] for r in responses}
+    from handlers.members import respondent_key
+
+    answer_order = [by_key[respondent_key(ctx.secret, f"console:{u}")] for u in order]
+    assert answer_order != sorted(answer_order) and answer_order != sorted(answer_order, reverse=True)
+    if db_url.startswith("sqlite"):
+        path = db_url.split("///", 1)[1]
+        with sqlite3.connect(path) as db:
+            stored = [r[0] for r in db.execute("SELECT id FROM response")]  # storage order
+            assert stored != answer_order
+            try:
+                db.execute("SELECT rowid FROM response").fetchall()
+            except sqlite3.OperationalError:
+                pass  # WITHOUT ROWID: no hidden insertion counter
+            else:
+                raise AssertionError("response has a rowid, which counts answers in the order they came")
+
+
+async def test_forget_after_close_changes_no_figure_or_comment_in_any_format(make_ctx):
+    ctx = await make_ctx(CONFIG)
+    opened = await open_round(ctx, team_name="soporte")
+    for n, user in enumerate(MEMBERS[:7]):
+        await tap(ctx, user, opened.round_id, 1 + n % 5, comment=f"said by {user}")
+    await close_team_round(ctx, team_name="soporte")
+
+    async def formats() -> tuple[str, str, str]:
+        report = await build_report(ctx, teams=["soporte"])
+        data = report_json(report)
+        data.pop("generated_at")
+        data["teams"][0]["comments"].sort()
+        return json.dumps(data, sort_keys=True), "".join(sorted(report_csv(report).splitlines(True))), \
+            report_text(report, "en").count("said by")
+
+    before = await formats()
+    await forget(ctx, person("carlos"))
+    assert await formats() == before
+    async with ctx.store.session() as session:
+        comments = (await session.exec(sm_select(RoundComment.comment))).all()
+    assert "said by carlos" in comments  # the closed round keeps it, linked to nobody
+    me = plain_text((await pulse_me(ctx, person("carlos"))).reply)
+    assert "soporte" not in me  # and carlos's own history is gone
+
+
+async def test_forget_removes_answers_in_an_open_round(make_ctx):
+    ctx = await make_ctx(CONFIG)
+    opened = await open_round(ctx, team_name="soporte")
+    await tap(ctx, "ana", opened.round_id, 2, comment="private")
+    await forget(ctx, person("ana"))
+    async with ctx.store.session() as session:
+        assert (await session.exec(sm_select(Response))).all() == []
+        assert all(d.member_id for d in (await session.exec(sm_select(Delivery))).all())
+    report = report_json(await build_report(ctx, teams=["soporte"]))
+    assert report["teams"][0]["periods"][-1]["answered"] == 0
+
+
+async def test_retention_deletes_old_answers_and_keeps_the_figures(make_ctx):
+    ctx = await make_ctx(CONFIG)
+    opened = await open_round(ctx, team_name="soporte")
+    for n, user in enumerate(MEMBERS[:6]):
+        await tap(ctx, user, opened.round_id, 1 + n % 5, comment="old words")
+    await close_team_round(ctx, team_name="soporte")
+    ctx.clock = FixedClock(ctx.clock.now() + timedelta(days=20))
+    figures = report_json(await build_report(ctx, teams=["soporte"], weeks=8))["teams"][0]["periods"]
+
+    assert (await purge_expired(ctx)).responses == 0  # younger than 24 months: nothing to do
+    ctx.clock = FixedClock(ctx.clock.now() + timedelta(days=25 * 31))
+    purged = await purge_expired(ctx)
+    assert (purged.rounds, purged.responses, purged.deliveries) == (1, 6, len(MEMBERS))
+    async with ctx.store.session() as session:
+        assert (await session.exec(sm_select(Response))).all() == []
+    ctx.clock = FixedClock(ctx.clock.now() - timedelta(days=25 * 31))
+    again = report_json(await build_report(ctx, teams=["soporte"], weeks=8))["teams"][0]["periods"]
+    assert [p["mood"] for p in again] == [p["mood"] for p in figures]
+    assert [p["answered"] for p in again] == [p["answered"] for p in figures]
