@@ -91,19 +91,22 @@ async def _seed(settings: Settings, args: argparse.Namespace) -> int:
 async def _send(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import build_context, build_faces
     from handlers.checkins import open_round
-    from schedules.outbox import Sender
+    from schedules.handover import deliver_round
 
     ctx = await build_context(settings)
     faces = build_faces(ctx, settings)
     try:
         await faces.sync_team(args.team)
         opened = await open_round(ctx, team_name=args.team)
-        report = await Sender(ctx).drain()
+        done = await deliver_round(ctx, round_id=opened.round_id)
     finally:
         await ctx.store.dispose()
     state = "opened" if opened.created else "already open"
+    report = done.report
     print(f"{opened.team} {opened.period}: round {state}; {opened.new_deliveries} new deliveries; "
-          f"sent {report.sent}, already delivered {report.found}, failed {report.failed}")
+          f"sent {report.sent}, already delivered {report.found}, failed {report.failed}"
+          + (f", maybe delivered {report.uncertain}" if report.uncertain else "")
+          + ("; delivered by the running pulsebot serve" if done.handed_over else ""))
     return 0
 
 

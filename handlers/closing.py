@@ -66,16 +66,19 @@ async def freeze_round(session: AsyncSession, *, round_id: int, now: datetime) -
             ).where(r.round_id == round_id)
         )
     ).one()
-    delivered, failed = (
+    delivered, failed, uncertain = (
         await session.exec(
-            select(func.count(), _count_if(col(Delivery.status) == "failed"))  # type: ignore[call-overload]
-            .where(Delivery.round_id == round_id)
+            select(  # type: ignore[call-overload]
+                func.count(),
+                _count_if(col(Delivery.status) == "failed"),
+                _count_if(col(Delivery.status) == "uncertain"),  # maybe delivered: apart from failed
+            ).where(Delivery.round_id == round_id)
         )
     ).one()
     respondents, m1, m2, m3, m4, m5, driver_n, driver_sum, enps_n, promoters, detractors = (int(v) for v in figures)
     summary = RoundSummary(
         round_id=round_id, delivered=int(delivered), answered=respondents, failed=int(failed),
-        respondents=respondents, mood_1=m1, mood_2=m2, mood_3=m3, mood_4=m4, mood_5=m5,
+        uncertain=int(uncertain), respondents=respondents, mood_1=m1, mood_2=m2, mood_3=m3, mood_4=m4, mood_5=m5,
         driver_n=driver_n, driver_sum=driver_sum, enps_n=enps_n, promoters=promoters, detractors=detractors,
     )
     session.add(summary)

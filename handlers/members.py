@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -147,8 +148,39 @@ async def upsert_member(
     raise AssertionError("unreachable")
 
 
+async def refresh_member(ctx: Context, actor: Actor) -> bool:
+    """Refresh a known member's name, locale and time zone from the platform; False when there is
+    no such member. Never creates one: a profile read after the request it came with (the Slack
+    face reads it once the answer is stored and acknowledged) may find the member forgotten since,
+    and a forgotten member must stay forgotten."""
+    async with ctx.store.session() as session:
+        member = await find_member(session, actor)
+        if member is None:
+            return False
+        _apply_profile(member, actor, None, None)
+        try:
+            await session.commit()
+        except StaleDataError:  # deleted (`privacy.forget`) between the read and the write
+            return False
+    return True
+
+
 async def sync_roster(ctx: Context, *, team_name: str, members: list[Actor]) -> int:
-    """Make `members` the team's active roster (leaders of the team excluded). Returns its size."""
+    """Make `members` the team's active roster (leaders of the team excluded). Returns its size.
+
+    Replicas started together each sync the rosters at start: the one that loses the race to
+    insert a new member simply syncs again and finds the other's rows.
+    """
+    for attempt in (1, 2, 3):
+        try:
+            return await _sync_roster(ctx, team_name=team_name, members=members)
+        except IntegrityError:
+            if attempt == 3:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _sync_roster(ctx: Context, *, team_name: str, members: list[Actor]) -> int:
     async with ctx.store.session() as session:
         team = (await session.exec(select(Team).where(Team.name == team_name))).first()
         if team is None:

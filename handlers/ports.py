@@ -70,26 +70,41 @@ class Sent:
 
 
 class SendError(Exception):
-    """A send failed. `transient` ones are retried with backoff; others mark the delivery failed."""
+    """A send failed. `transient` ones are retried with backoff; others mark the delivery failed.
 
-    def __init__(self, reason: str, *, transient: bool, retry_after: float | None = None) -> None:
+    `posted_nothing` says the platform surely kept nothing: it refused the request (a 429) or the
+    request never left (the connection was refused), so a retry cannot make a second copy. Left
+    False when unsure (a timeout, a dropped connection, most 5xx): the message may have landed.
+    """
+
+    def __init__(
+        self, reason: str, *, transient: bool, retry_after: float | None = None, posted_nothing: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.transient = transient
         self.retry_after = retry_after
+        self.posted_nothing = posted_nothing
 
 
 class Messenger(Protocol):
     """A face's outbound side: how the core reaches people and channels without a platform SDK."""
 
     platform: str
+    # Whether `find_direct` can tell a message that landed from one that did not. False where the
+    # platform cannot list a chat (Teams' Bot Connector): callers then never call `find_direct`,
+    # and a send whose answer was lost is "maybe delivered", never sent again.
+    can_look: bool
 
     async def send_direct(self, *, to: Recipient, message: Message, delivery_key: str) -> Sent:
         """Send a direct message; `delivery_key` travels with it so a lost answer can be checked."""
         ...
 
     async def find_direct(self, *, to: Recipient, delivery_key: str) -> Sent | None:
-        """Look for a direct message already sent with this key (after a timeout or a crash)."""
+        """Look for a direct message already sent with this key (after a timeout or a crash).
+
+        Only where `can_look`; a SendError means "cannot tell", never "absent".
+        """
         ...
 
     async def post(self, *, conversation: str, message: Message, thread_ref: str | None = None) -> Sent:

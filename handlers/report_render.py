@@ -57,6 +57,7 @@ def _period_json(p: Period) -> dict[str, Any]:
         "participation_delta": _r(p.participation_delta, 3),
         "respondents": p.respondents,
         "failed_deliveries": p.failed,
+        "maybe_delivered": p.maybe_delivered,
         "mood": _mood_json(p),
     }
 
@@ -104,6 +105,7 @@ def team_json(r: TeamReport) -> dict[str, Any]:
         },
         "alerts": [_alert_json(a) for a in r.alerts],
         "failed_deliveries": r.failed_deliveries,
+        "maybe_delivered": r.maybe_delivered,
     }
 
 
@@ -136,6 +138,7 @@ def _csv_rows(r: TeamReport) -> list[tuple[str, str, str, Any, str]]:
         add(p.period, "participation_delta", _r(p.participation_delta, 3))
         add(p.period, "respondents", p.respondents)
         add(p.period, "failed_deliveries", p.failed)
+        add(p.period, "maybe_delivered", p.maybe_delivered)
         if isinstance(p.mood, Mood):
             add(p.period, "mood_mean", _r(p.mood.mean))
             add(p.period, "mood_delta", _r(p.mood_delta))
@@ -254,6 +257,8 @@ def _facts(r: TeamReport, locale: str) -> list[tuple[str, str]]:
     items.append((t("reports.label.empty_chair", locale), chair))
     if r.failed_deliveries:
         items.append((t("reports.label.failed", locale), fmt_number(r.failed_deliveries, locale)))
+    if r.maybe_delivered:
+        items.append((t("reports.label.maybe_delivered", locale), fmt_number(r.maybe_delivered, locale)))
     return items
 
 

@@ -109,6 +109,9 @@ class Period:
     mood: Mood | Suppressed
     mood_delta: float | None = None  # None when this or the previous period's mood is withheld
     participation_delta: float | None = None
+    # Check-ins whose answer was lost where the platform cannot look (Teams): most likely arrived,
+    # so they count as delivered in participation, and apart from `failed`: never sent again.
+    maybe_delivered: int = 0
 
     @property
     def participation(self) -> float | None:
@@ -171,6 +174,11 @@ class TeamReport:
     def failed_deliveries(self) -> int:
         """Check-ins that could not be delivered in the window (operators should look)."""
         return sum(p.failed for p in self.periods)
+
+    @property
+    def maybe_delivered(self) -> int:
+        """Check-ins that maybe arrived (their answer was lost and Teams cannot look); not re-sent."""
+        return sum(p.maybe_delivered for p in self.periods)
 
 
 @dataclass(frozen=True)
@@ -238,6 +246,7 @@ def _report_query(all_teams: bool) -> Any:
             DLV.c.round_id.label("rid"),
             func.count().label("delivered"),
             _count_if(DLV.c.status == "failed").label("failed"),
+            _count_if(DLV.c.status == "uncertain").label("uncertain"),
         ).where(DLV.c.round_id.in_(still_open)).group_by(DLV.c.round_id).subquery("d")
     )
     # Who answered an open round is a count of its answers: (round_id, respondent_key) is unique.
@@ -271,6 +280,7 @@ def _report_query(all_teams: bool) -> Any:
             SUM.c.respondents, SUM.c.mood_1, SUM.c.mood_2, SUM.c.mood_3, SUM.c.mood_4, SUM.c.mood_5,
             SUM.c.driver_n, SUM.c.driver_sum, SUM.c.enps_n, SUM.c.promoters, SUM.c.detractors,
             RND.c.closes_at,
+            func.coalesce(SUM.c.uncertain, deliveries.c.uncertain),
         )
         .select_from(
             TEAM.outerjoin(chairs, chairs.c.team_id == TEAM.c.id)
@@ -304,7 +314,7 @@ def _comments_query() -> Any:
 _TEAM, _NAME, _CHAIRS = 0, 1, slice(2, 8)
 _ID, _PERIOD, _START, _OPEN, _DRIVER, _DELIVERED, _ANSWERED, _FAILED, _RESPONDENTS = range(8, 17)
 _MOOD = slice(17, 22)
-_DRIVER_N, _DRIVER_SUM, _ENPS_N, _PROMOTERS, _DETRACTORS, _CLOSES = range(22, 28)
+_DRIVER_N, _DRIVER_SUM, _ENPS_N, _PROMOTERS, _DETRACTORS, _CLOSES, _UNCERTAIN = range(22, 29)
 
 
 def _mood(dist: tuple[int, ...]) -> Mood:
@@ -336,6 +346,7 @@ def _periods(rows: list[Any], k: int, starts: dict[datetime, datetime]) -> list[
             delivered, answered, failed or 0, respondents or 0, mood,
             mean - prev_mean if mean is not None and prev_mean is not None else None,
             part - prev_part if part is not None and prev_part is not None else None,
+            row[_UNCERTAIN] or 0,
         ))
         prev_mean, prev_part = mean, part
     return out

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import col, delete, select
 
 from handlers.context import Context
@@ -22,10 +25,35 @@ def actor_from_ref(ref: str) -> Actor:
     return Actor(platform=platform, user_id=user)
 
 
+# "pulsebot:config" as a PostgreSQL advisory lock key (apart from the clock's).
+CONFIG_LOCK_KEY = int.from_bytes(b"pbconfig", "big") & 0x7FFF_FFFF_FFFF_FFFF
+_ATTEMPTS = 5
+
+
 async def apply_config(ctx: Context) -> None:
-    """Create or update every configured team and its leaders; idempotent, run on every start."""
+    """Create or update every configured team and its leaders; idempotent, run on every start.
+
+    Any number of replicas may run it at the same moment (a rolling deploy, `--scale 2`): on
+    PostgreSQL they take turns under a transaction-scoped advisory lock; on SQLite, where a
+    writer that read a stale snapshot can lose the race, the loser simply applies it again.
+    """
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            await _apply(ctx)
+            break
+        except (IntegrityError, OperationalError) as exc:
+            if attempt == _ATTEMPTS:
+                raise
+            logger.info("config raced another process; applying again", extra={"reason": type(exc).__name__})
+            await asyncio.sleep(0.05 * attempt)
+    logger.info("config applied", extra={"teams": len(ctx.config.teams)})
+
+
+async def _apply(ctx: Context) -> None:
     cfg = ctx.config
     async with ctx.store.session() as session:
+        if not ctx.store.is_sqlite:
+            await session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=CONFIG_LOCK_KEY))  # type: ignore[call-overload]
         for tc in cfg.teams:
             team = (await session.exec(select(Team).where(Team.name == tc.name))).first()
             if team is None:
@@ -55,7 +83,6 @@ async def apply_config(ctx: Context) -> None:
                         session.add(TeamMember(team_id=team.id, member_id=member_id))
         await _set_leaders(session, None, cfg.pulse.leaders)
         await session.commit()
-    logger.info("config applied", extra={"teams": len(cfg.teams)})
 
 
 async def _set_leaders(session, team_id: int | None, refs: list[str]) -> None:  # noqa: ANN001

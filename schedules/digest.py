@@ -94,7 +94,9 @@ async def send_digests(ctx: Context) -> int:
         iso = now.astimezone(ZoneInfo(tz)).isocalendar()
         key = f"digest-{iso.year}-W{iso.week:02d}-m{member.id}"
         try:
-            if await messenger.find_direct(to=to, delivery_key=key) is not None:
+            # Where the platform cannot look (Teams) there is nothing to ask, so nothing here stops a
+            # later run of the same hour from sending it again (only a record in the store would).
+            if messenger.can_look and await messenger.find_direct(to=to, delivery_key=key) is not None:
                 continue
             await messenger.send_direct(to=to, message=digest_message(list(report.teams), locale), delivery_key=key)
         except SendError as exc:

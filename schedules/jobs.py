@@ -130,7 +130,9 @@ async def send_reminders(ctx: Context, *, concurrency: int = 8) -> int:
                 .join(Member, col(Member.id) == Delivery.member_id)
                 .where(
                     Team.name == team.name,
-                    col(Delivery.status) == "sent",
+                    # 'uncertain' counts as delivered (it most likely arrived), and a reminder is no
+                    # second check-in: it is the one reminder everyone who has not answered gets.
+                    col(Delivery.status).in_(("sent", "uncertain")),
                     col(Delivery.reminded_at).is_(None),
                     col(Delivery.due_at) <= now - timedelta(hours=hours),
                     col(Round.closed_at).is_(None),
@@ -184,7 +186,7 @@ async def _remind(ctx: Context, delivery_id: int, now: datetime) -> bool:
     try:
         await messenger.send_direct(to=to, message=message, delivery_key=key)
     except SendError as exc:
-        if exc.transient and await _reminder_absent(messenger, to, key):
+        if exc.transient and (exc.posted_nothing or await _reminder_absent(messenger, to, key)):
             await _unclaim_reminder(ctx, delivery_id)
             logger.info("reminder retry", extra={"delivery_id": delivery_id, "reason": exc.reason})
         else:
@@ -196,6 +198,8 @@ async def _remind(ctx: Context, delivery_id: int, now: datetime) -> bool:
 
 async def _reminder_absent(messenger: Messenger, to: Recipient, key: str) -> bool:
     """Whether a failed reminder surely did not arrive (checked at the platform)."""
+    if not messenger.can_look:
+        return False  # cannot tell (Teams): keep it claimed, at most one reminder
     try:
         return await messenger.find_direct(to=to, delivery_key=key) is None
     except SendError:

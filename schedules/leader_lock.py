@@ -2,15 +2,21 @@
 
 `pg_try_advisory_lock` is taken on a dedicated connection kept open for as long as the process
 leads; PostgreSQL releases it the moment that session ends (the process died, the connection
-broke), and a standby's next try takes it. With SQLite there is one process, always the holder.
+broke), and a standby's next try takes it.
 https://www.postgresql.org/docs/15/functions-admin.html#FUNCTIONS-ADVISORY-LOCKS
+
+With SQLite the lock is an OS file lock (`flock`) on `<database>.clock-lock` beside the database
+file: `pulsebot serve` and a `pulsebot checkins send` on the same file never drain the outbox at
+once, and the kernel releases the lock the moment its process dies, like PostgreSQL does.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Store
@@ -29,6 +35,10 @@ class LeaderLock:
         self.key = key
         self._conn: AsyncConnection | None = None
         self._held = False
+        self._fd: int | None = None
+        database = make_url(store.url).database if store.is_sqlite else None
+        # An in-memory database lives in one process: nobody else can drain it.
+        self._lock_path = f"{database}.clock-lock" if database and database != ":memory:" else None
 
     @property
     def held(self) -> bool:
@@ -38,8 +48,7 @@ class LeaderLock:
     async def acquire(self) -> bool:
         """Try once, without waiting; True when this process holds the lock now."""
         if self.store.is_sqlite:
-            self._held = True
-            return True
+            return self._acquire_file()
         if self._held:
             return await self.still_held()
         try:
@@ -81,7 +90,7 @@ class LeaderLock:
     async def release(self) -> None:
         """Give the lock up (a clean stop) and close its connection."""
         if self.store.is_sqlite:
-            self._held = False
+            self._release_file()
             return
         if self._conn is not None and self._held:
             try:
@@ -89,6 +98,26 @@ class LeaderLock:
             except Exception:  # closing the connection releases it anyway
                 logger.warning("clock lock unlock failed; closing its connection releases it")
         await self._drop()
+
+    def _acquire_file(self) -> bool:
+        if self._lock_path is None or self._held:
+            self._held = True
+            return True
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd, self._held = fd, True
+        logger.info("clock lock taken", extra={"file": self._lock_path})
+        return True
+
+    def _release_file(self) -> None:
+        self._held = False
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor drops the flock
 
     async def _drop(self) -> None:
         self._held = False

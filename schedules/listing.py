@@ -69,7 +69,8 @@ async def _open_rounds(ctx: Context, now: datetime) -> dict[str, tuple[Round, da
                 await session.exec(
                     select(func.min(Delivery.due_at)).where(
                         Delivery.round_id == rnd.id,
-                        col(Delivery.reminded_at).is_(None), col(Delivery.status).in_(("pending", "sending", "sent")),
+                        col(Delivery.reminded_at).is_(None),
+                        col(Delivery.status).in_(("pending", "sending", "sent", "uncertain")),
                     )
                 )
             ).first()

@@ -5,7 +5,10 @@ Exactly once rests on the store, not on timing. A row is claimed by a conditiona
 never both own it. A row that may already have reached the member — any retry, or a row left
 in 'sending' by a crash between the platform call and the write — is first looked up with
 `Messenger.find_direct` (the delivery key travels with the message) and only re-sent when it
-is not there. Transient errors back off exponentially with jitter, honouring `retry_after`;
+is not there. Where the platform cannot look (`Messenger.can_look` is False: Teams), such a row
+is marked 'uncertain' ("maybe delivered") and never sent again: a second check-in is worse than
+a rare missing one. Only an error known to have posted nothing (`SendError.posted_nothing`) is
+retried there. Transient errors back off exponentially with jitter, honouring `retry_after`;
 the last failure marks the row 'failed' with its reason, never drops it.
 """
 
@@ -31,6 +34,7 @@ from storage.models import Delivery, Member
 logger = logging.getLogger(__name__)
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+UNCERTAIN = "uncertain"  # maybe delivered: the answer was lost where the platform cannot look
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class DrainReport:
     found: int = 0  # already at the platform: recorded, not re-sent
     retried: int = 0
     failed: int = 0
+    uncertain: int = 0  # maybe delivered: not re-sent, not failed either
 
 
 class Sender:
@@ -94,7 +99,9 @@ class Sender:
 
         A row becomes due `grace` seconds after it was claimed rather than when its lease ends: a
         `pulsebot checkins send` running beside this process may own a row it claimed a moment
-        ago, with its call still in flight. Older leftovers are due at once.
+        ago, with its call still in flight. Older leftovers are due at once. When due, a row is
+        looked for at its platform, or, where the platform cannot look, marked 'uncertain' (see
+        `_deliver`): not here, because the owner's answer may still arrive within the grace.
         """
         now = self.ctx.clock.now()
         async with self.ctx.store.session() as session:
@@ -227,10 +234,17 @@ class Sender:
         if messenger is None:
             await self._fail(row.id, attempt, f"no messenger for platform {to.platform!r}", report)
             return
+        if row.status == SENDING and not messenger.can_look:
+            # Left in 'sending' by a crash or a lapsed lease: its call may have landed, and this
+            # platform cannot tell. A second check-in is worse than a rare missing one.
+            await self._maybe_delivered(row.id, attempt, "interrupted", report)
+            return
         try:
             # A retry, or a crash leftover, may already be in the member's DM: look before sending.
+            # (Where the platform cannot look, a pending retry follows an error that posted
+            # nothing, since any other made the row 'uncertain': there is nothing to look for.)
             sent = None
-            if row.status == SENDING or row.attempts > 0:
+            if (row.status == SENDING or row.attempts > 0) and messenger.can_look:
                 sent = await messenger.find_direct(to=to, delivery_key=key)
                 if sent is not None:
                     report.found += 1
@@ -240,7 +254,11 @@ class Sender:
                 sent = await messenger.send_direct(to=to, message=message, delivery_key=key)
                 report.sent += 1
         except SendError as exc:
-            if exc.transient and attempt < self.max_attempts:
+            if exc.transient and not exc.posted_nothing and not messenger.can_look:
+                # The answer was lost (a timeout, a dropped connection, a 5xx) and the platform
+                # cannot say whether the card landed: maybe delivered, never sent again.
+                await self._maybe_delivered(row.id, attempt, exc.reason, report)
+            elif exc.transient and attempt < self.max_attempts:
                 delay = self._backoff(attempt, exc.retry_after)
                 await self._finish(row.id, attempt, None, error=exc.reason, retry=True, delay=delay)
                 report.retried += 1
@@ -264,6 +282,8 @@ class Sender:
         )
 
     async def _look(self, messenger: Messenger, to: Recipient, key: str) -> Sent | None:
+        if not messenger.can_look:
+            return None
         try:
             return await messenger.find_direct(to=to, delivery_key=key)
         except SendError:
@@ -275,6 +295,13 @@ class Sender:
             return retry_after + self._rng.uniform(0, 0.5)
         cap = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
         return self._rng.uniform(cap / 2, cap)  # "equal jitter"
+
+    async def _maybe_delivered(self, delivery_id: int, attempt: int, reason: str, report: DrainReport) -> None:
+        """Mark the row 'uncertain': it may well be in the member's chat, and it is never sent again."""
+        await self._finish(delivery_id, attempt, None, error=reason, uncertain=True)
+        report.uncertain += 1
+        logger.warning("delivery maybe delivered",
+                       extra={"delivery_id": delivery_id, "attempt": attempt, "reason": reason})
 
     async def _fail(self, delivery_id: int, attempt: int, reason: str, report: DrainReport) -> None:
         await self._finish(delivery_id, attempt, None, error=reason, retry=False)
@@ -290,12 +317,15 @@ class Sender:
         error: str | None = None,
         retry: bool = False,
         delay: float | None = None,
+        uncertain: bool = False,
     ) -> None:
         now: datetime = self.ctx.clock.now()
         values: dict[str, object]
         if sent is not None:
             values = {"status": SENT, "sent_at": now, "conversation": sent.conversation[:300],
                       "message_ref": sent.ref[:300], "next_try_at": None, "last_error": None}
+        elif uncertain:
+            values = {"status": UNCERTAIN, "next_try_at": None, "last_error": (error or "")[:500]}
         elif retry and delay is not None:
             values = {"status": PENDING, "next_try_at": now + timedelta(seconds=delay),
                       "last_error": (error or "")[:500]}

@@ -7,6 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 
 from storage.db import Store
 
@@ -20,9 +21,17 @@ def _config(connection: Any) -> Config:
     return cfg
 
 
+# A PostgreSQL advisory lock key for migrations: replicas started together take turns.
+MIGRATION_LOCK_KEY = int.from_bytes(b"pbmigrat", "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
 async def upgrade(store: Store, revision: str = "head") -> None:
-    """Apply every migration up to `revision`. Safe to run on every start."""
+    """Apply every migration up to `revision`. Safe to run on every start, by any number of replicas
+    at once: on PostgreSQL they queue on a transaction-scoped advisory lock (SQLite serialises
+    writers itself), so the second finds the schema already done."""
     async with store.engine.begin() as conn:
+        if not store.is_sqlite:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         await conn.run_sync(lambda sync_conn: command.upgrade(_config(sync_conn), revision))
 
 

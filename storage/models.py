@@ -109,9 +109,11 @@ class Round(SQLModel, table=True):
 class Delivery(SQLModel, table=True):
     """One member's copy of a round's message: the outbox row.
 
-    status: pending → sending → sent, or failed (with `last_error`). It does not change when its
-    member answers: who answered is worked out inside the bot from the respondent keys (it holds
-    the secret), so no row, time or transaction in the store ties an answer to a member.
+    status: pending → sending → sent, or failed (with `last_error`), or uncertain ("maybe
+    delivered": the answer was lost where the platform cannot look; never sent again). It does
+    not change when its member answers: who answered is worked out inside the bot from the
+    respondent keys (it holds the secret), so no row, time or transaction in the store ties an
+    answer to a member.
     """
 
     __table_args__ = (
@@ -164,6 +166,7 @@ class RoundSummary(SQLModel, table=True):
     delivered: int = 0
     answered: int = 0
     failed: int = 0
+    uncertain: int = 0  # maybe delivered: counted in `delivered`, apart from `failed`
     respondents: int = 0
     mood_1: int = 0
     mood_2: int = 0
@@ -186,6 +189,15 @@ class RoundComment(SQLModel, table=True):
                     sa_column_kwargs={"default": random_id})
     round_id: int = Field(foreign_key="round.id", index=True, ondelete="CASCADE")
     comment: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class WorkspacePause(SQLModel, table=True):
+    """Until when a workspace must not be sent to: a 429's Retry-After, shared by every process."""
+
+    __tablename__ = "workspace_pause"
+    platform: str = Field(primary_key=True, max_length=16)
+    workspace: str = Field(primary_key=True, max_length=64)
+    paused_until: datetime = Field(sa_column=_ts(False))
 
 
 class StoreMeta(SQLModel, table=True):

@@ -14,6 +14,7 @@ class ConsoleMessenger:
     """Messenger for the `console` platform."""
 
     platform = "console"
+    can_look = True  # nothing is ever half-sent here, so "not found" is the truth
 
     async def send_direct(self, *, to: Recipient, message: Message, delivery_key: str) -> Sent:
         """Nothing to transmit: the REPL reads open deliveries from the store."""

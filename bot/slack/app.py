@@ -36,11 +36,28 @@ from bot.slack.translate import payload_problem
 from handlers.config import Settings
 from handlers.context import Context
 from handlers.errors import ConfigError
+from handlers.pauses import pause_left, pause_workspace
 from handlers.ports import SendError
 
 logger = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+
+
+class StorePause:
+    """A workspace's 429 pause in the store (`handlers.pauses`), for `WorkspaceGate`."""
+
+    def __init__(self, ctx: Context, workspace: str) -> None:
+        self.ctx = ctx
+        self.workspace = workspace
+
+    async def left(self) -> float:
+        """Seconds the workspace must still wait, as any process recorded it."""
+        return await pause_left(self.ctx, platform="slack", workspace=self.workspace)
+
+    async def hold(self, seconds: float) -> None:
+        """Record a pause for every process."""
+        await pause_workspace(self.ctx, platform="slack", workspace=self.workspace, seconds=seconds)
 
 
 class SlackFace:
@@ -67,7 +84,7 @@ class SlackFace:
         self.ctx = ctx
         self.settings = settings
         self._rate, self._burst = rate, burst
-        self.gate = WorkspaceGate(rate=rate, burst=burst)
+        self.gate = WorkspaceGate(rate=rate, burst=burst, shared=StorePause(ctx, ""))
         # With OAuth this client has no token: bolt's OAuth flow uses it (oauth.v2.access with the
         # client id and secret, on SLACK_API_URL) and copies its settings into each request's client.
         self.client: AsyncWebClient = make_client(None if oauth else settings.slack_bot_token,
@@ -88,8 +105,9 @@ class SlackFace:
             client=self.client,
             signing_secret=settings.slack_signing_secret,
             request_verification_enabled=not socket_mode or bool(settings.slack_signing_secret),
-            # Listeners ack, queue their work (`runtime.later`) and return at once, so bolt can
-            # answer as soon as they return instead of polling for the ack every 10 ms.
+            # Bolt sends the HTTP response (or Socket Mode's envelope ack) only when the listener
+            # returns, not when it calls ack(): listeners store an answer first, then ack and queue
+            # the follow-ups (`runtime.later`), so a 200 means stored (DESIGN.md, Reliability).
             process_before_response=True,
             **oauth_kwargs,
         )
@@ -120,7 +138,8 @@ class SlackFace:
         known = self._clients.get(team_id)
         if known is not None and known[0] == token:
             return known[1], known[2]
-        gate = known[2] if known is not None else WorkspaceGate(rate=self._rate, burst=self._burst)
+        gate = known[2] if known is not None else WorkspaceGate(
+            rate=self._rate, burst=self._burst, shared=StorePause(self.ctx, team_id))
         client = make_client(token, base_url=self.settings.slack_api_url, gate=gate)
         client.session = self._http
         self._clients[team_id] = (token, client, gate)

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -37,8 +37,28 @@ TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_una
 HISTORY_LOOKBACK = 100
 
 
+class SharedPause(Protocol):
+    """Where a workspace's 429 pause is kept for every process (the store; `handlers.pauses`)."""
+
+    async def left(self) -> float:
+        """Seconds the workspace must still wait."""
+        ...
+
+    async def hold(self, seconds: float) -> None:
+        """Record a pause of `seconds` from now."""
+        ...
+
+
+# How often a gate re-reads the shared pause: a second process learns of a 429 within this.
+SHARED_CHECK_EVERY = 0.2
+
+
 class WorkspaceGate:
-    """A token bucket for one workspace, which a 429 closes for its `Retry-After`."""
+    """A token bucket for one workspace, which a 429 closes for its `Retry-After`.
+
+    With `shared`, the pause is also written to and read from the store, so another process
+    (a `checkins send` beside `serve`, a replica, this one after a restart) honours it too.
+    """
 
     def __init__(
         self,
@@ -47,6 +67,7 @@ class WorkspaceGate:
         *,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        shared: SharedPause | None = None,
     ) -> None:
         self.rate = rate
         self.burst = burst
@@ -56,6 +77,8 @@ class WorkspaceGate:
         self._stamp = monotonic()
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
+        self.shared = shared
+        self._checked = float("-inf")
 
     @property
     def paused_for(self) -> float:
@@ -70,10 +93,33 @@ class WorkspaceGate:
             self._tokens = 0.0
             logger.warning("workspace paused by a rate limit", extra={"retry_after": seconds})
 
+    async def pause_everywhere(self, seconds: float) -> None:
+        """`pause`, and record it where every process looks."""
+        self.pause(seconds)
+        if self.shared is not None:
+            try:
+                await self.shared.hold(seconds)
+            except Exception:  # noqa: BLE001 - this process still honours it; the store may be down
+                logger.exception("could not record the workspace pause in the store")
+
+    async def _read_shared(self) -> None:
+        if self.shared is None or self._monotonic() - self._checked < SHARED_CHECK_EVERY:
+            return
+        self._checked = self._monotonic()
+        try:
+            left = await self.shared.left()
+        except Exception:  # noqa: BLE001 - keep sending on the local state if the store hiccups
+            logger.warning("could not read the workspace pause from the store")
+            return
+        if left > self.paused_for:
+            self.pause(left)
+
     async def wait_open(self) -> None:
-        """Wait out a pause, if any."""
+        """Wait out a pause, if any (this process's, or one another process recorded)."""
+        await self._read_shared()
         while (left := self.paused_for) > 0:
             await self._sleep(left)
+            await self._read_shared()
 
     async def acquire(self) -> None:
         """Wait for a pause to end and for a token, then take it."""
@@ -108,7 +154,7 @@ class PauseWorkspaceOn429(AsyncRateLimitErrorRetryHandler):
         if response is None:
             raise error or RuntimeError("rate-limit retry without a response")
         state.next_attempt_requested = True
-        self.gate.pause(retry_after_of(response.headers))
+        await self.gate.pause_everywhere(retry_after_of(response.headers))
         await self.gate.wait_open()
         state.increment_current_attempt()
 
@@ -156,6 +202,7 @@ class SlackMessenger:
     """`Messenger` for Slack. `client_for(workspace)` gives that workspace's client and gate."""
 
     platform = "slack"
+    can_look = True  # conversations.history and the delivery key in the message's metadata
 
     def __init__(self, client_for: ClientFor) -> None:
         self._client_for = client_for

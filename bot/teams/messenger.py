@@ -67,30 +67,48 @@ def load_reference(text: str) -> ConversationReference:
     return ConversationReference.model_validate(json.loads(text))
 
 
+# Answers that refuse the request before it is carried out, so the connector kept nothing and a
+# retry cannot make a second card: a 429, and a 412, which Teams asks bots to retry like one
+# (https://learn.microsoft.com/microsoftteams/platform/bots/how-to/rate-limit). A 5xx makes no
+# such promise: a gateway's 502 or 504 may come after the activity was stored.
+REFUSED = frozenset({412, 429})
+
+
 def _send_error(exc: BaseException) -> SendError:
-    """Map a connector failure to the core's retry rules."""
+    """Map a connector failure to the core's retry rules, saying when surely nothing was posted."""
     if isinstance(exc, aiohttp.ClientResponseError):
-        if exc.status == 429:
+        if exc.status in REFUSED:
             retry_after = None
             if exc.headers and (value := exc.headers.get("Retry-After")):
                 try:
                     retry_after = float(value)
                 except ValueError:
                     retry_after = None
-            return SendError("teams.rate_limited", transient=True, retry_after=retry_after)
+            reason = "teams.rate_limited" if exc.status == 429 else f"teams.http_{exc.status}"
+            return SendError(reason, transient=True, retry_after=retry_after, posted_nothing=True)
         if exc.status >= 500:
             return SendError(f"teams.http_{exc.status}", transient=True)
         # 403: the user blocked or uninstalled the bot; 404: conversation gone. Retrying won't help.
         return SendError(f"teams.http_{exc.status}", transient=False)
+    if isinstance(exc, aiohttp.ClientConnectorError | ConnectionRefusedError):
+        # No connection, so no request was written: nothing can have been stored.
+        return SendError("teams.unreachable", transient=True, posted_nothing=True)
     if isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | ConnectionError):
+        # A timeout or a dropped connection: the activity may have been stored, only its answer lost.
         return SendError("teams.connection", transient=True)
     return SendError(f"teams.{type(exc).__name__}", transient=False)
+
+
+def _before_the_card(error: SendError) -> SendError:
+    """The same failure, known to have posted nothing: it happened before the card was sent."""
+    return SendError(error.reason, transient=error.transient, retry_after=error.retry_after, posted_nothing=True)
 
 
 class TeamsMessenger:
     """`handlers.ports.Messenger` for Teams."""
 
     platform = PLATFORM
+    can_look = False  # the Bot Connector cannot list a chat's messages (see find_direct)
 
     def __init__(self, ctx: Context, adapter: CloudAdapter, bot_app_id: str) -> None:
         self._ctx = ctx
@@ -217,9 +235,10 @@ class TeamsMessenger:
                 callback,
             )
         except Exception as exc:
-            raise _send_error(exc) from exc
+            # Only the chat was being created, no card in it yet: a retry cannot double anything.
+            raise _before_the_card(_send_error(exc)) from exc
         if "id" not in created:
-            raise SendError("teams.create_failed", transient=True)
+            raise SendError("teams.create_failed", transient=True, posted_nothing=True)
         conversation = created["id"]
         self._created[user_id] = conversation
         # Remember it so the next round reuses the conversation instead of creating it again.
@@ -248,7 +267,7 @@ class TeamsMessenger:
         )
         activity = card_activity(message)
         # The key travels in channelData for whoever reads the transcript; Teams offers no way
-        # to look a message up by it (see find_direct).
+        # to look a message up by it (see find_direct), so a lost answer is "maybe delivered".
         activity.channel_data = {"pulsebot": {"delivery": delivery_key}}
 
         async def act(context: TurnContext) -> str:
@@ -259,12 +278,13 @@ class TeamsMessenger:
         return Sent(conversation=conversation, ref=ref)
 
     async def find_direct(self, *, to: Recipient, delivery_key: str) -> Sent | None:
-        """Always None: the Bot Connector API has no way to list or search a chat's messages.
+        """Cannot tell, ever: the Bot Connector API has no way to list or search a chat's messages.
 
         (Reading chat history needs Microsoft Graph and ChatMessage.Read.Chat consent, which
-        pulsebot does not ask for.) The sender then treats a lost answer as not sent.
+        pulsebot does not ask for.) `can_look` is False, so callers do not ask; one that does gets
+        "cannot tell" (a SendError), never a None that would read as "not there" and send again.
         """
-        return None
+        raise SendError("teams.cannot_look", transient=False)
 
     async def post(self, *, conversation: str, message: Message, thread_ref: str | None = None) -> Sent:
         """Post a card in a channel, group or meeting chat (in a thread when `thread_ref`)."""

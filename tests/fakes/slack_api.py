@@ -23,8 +23,10 @@ the upload URL it hands out + files.completeUploadExternal. ``fake.new_response_
 
 Constructor options: ``rate_per_channel`` and ``rate_per_workspace`` (chat.postMessage per second,
 sliding one-second window), ``random_429_ratio`` (any method), ``retry_after`` (seconds in the
-``Retry-After`` header, default 1), ``seed``. ``fake.rate_limited(method)`` counts the 429s.
+``Retry-After`` header, default 1), ``seed``. ``fake.rate_limited(method)`` counts the 429s, and
+``fake.timeline`` holds when each call arrived and whether it was answered 429.
 ``fake.fail_next(method, error=…)`` makes the next call answer ``{"ok": false, "error": …}``;
+``fake.fail_next(method, delay=…)`` answers it only after that many seconds (a slow Slack);
 ``fake.fail_next(method, drop=True)`` performs the call, then drops the connection without an
 answer (a lost response: the message IS posted). ``fake.add_workspace(token, team_id)`` adds a
 second workspace's bot token; ``fake.calls_from(team_id, method)`` gives the calls made with that
@@ -117,6 +119,7 @@ class FakeChannel:
 class _Failure:
     error: str | None = None
     drop: bool = False
+    delay: float = 0.0
 
 
 class FakeSlack:
@@ -156,6 +159,8 @@ class FakeSlack:
         self._random = random.Random(seed)
         self._tokens: dict[str, tuple[str, str]] = {bot_token: (team_id, bot_user_id)}
         self._calls: list[tuple[str, dict[str, Any]]] = []
+        # (monotonic time of arrival, method, 200 or 429) of every call, answered or limited.
+        self.timeline: list[tuple[float, str, int]] = []
         self._call_teams: list[str] = []  # the workspace of each call's token ("" when none)
         self.client_id = client_id
         self.client_secret = client_secret
@@ -252,11 +257,13 @@ class FakeSlack:
         """A fresh `response_url`; posts to it are recorded as `calls("response_url")`."""
         return f"{self.url}/response/{next(self._ids)}"
 
-    def fail_next(self, method: str, *, error: str | None = None, drop: bool = False) -> None:
-        """Make the next call of `method` fail: an `ok: false` error, or (drop) a lost answer."""
-        self._failures[method].append(_Failure(error=error, drop=drop))
+    def fail_next(self, method: str, *, error: str | None = None, drop: bool = False, delay: float = 0.0) -> None:
+        """Make the next call of `method` fail: an `ok: false` error, (drop) a lost answer, or (delay)
+        an answer that comes only after `delay` seconds."""
+        self._failures[method].append(_Failure(error=error, drop=drop, delay=delay))
 
     def _record(self, method: str, args: dict[str, Any], team_id: str = "") -> None:
+        self.timeline.append((time.monotonic(), method, 200))
         self._calls.append((method, args))
         self._call_teams.append(team_id)
 
@@ -316,6 +323,8 @@ class FakeSlack:
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
         failure = self._failures[method].popleft() if self._failures[method] else None
+        if failure is not None and failure.delay:
+            await asyncio.sleep(failure.delay)
         if failure is not None and failure.error:
             self._record(method, args, team_id)
             return web.json_response({"ok": False, "error": failure.error})
@@ -329,6 +338,7 @@ class FakeSlack:
         return web.json_response(body)
 
     def _too_many(self, method: str) -> web.Response:
+        self.timeline.append((time.monotonic(), method, 429))
         self._limited[method] += 1
         return web.json_response(
             {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(self.retry_after)}

@@ -16,10 +16,14 @@ does), ``POST /v3/conversations/{id}/activities`` (send), ``POST …/activities/
 ``GET …/members/{userId}``, ``GET …/pagedmembers`` (``pageSize``, ``continuationToken``).
 ``fake.fail_next(kind, status=429, retry_after=2)`` answers the next call of that kind with an
 error (nothing recorded); ``fake.require_token = "…"`` checks ``Authorization: Bearer``.
+``fake.lose_answer("send")`` stores the next activity and then loses its answer, as a timeout or
+a dropped connection does: the connection is closed before a status line is written, or, with
+``hold=True``, the answer waits until ``fake.release()`` (a test kills the bot meanwhile).
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -63,6 +67,9 @@ class FakeConnector:
         self._activities: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self._dm_by_user: dict[str, str] = {}
         self._failures: dict[str, list[tuple[int, float | None]]] = defaultdict(list)
+        self._lost: dict[str, list[bool]] = defaultdict(list)  # per kind: hold (True) or drop
+        self._released = asyncio.Event()
+        self.held = 0  # answers being held right now
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
 
@@ -74,6 +81,18 @@ class FakeConnector:
     def fail_next(self, kind: str, *, status: int = 500, retry_after: float | None = None) -> None:
         """Answer the next call of `kind` with `status` (and Retry-After), without recording it."""
         self._failures[kind].append((status, retry_after))
+
+    def lose_answer(self, kind: str = "send", *, count: int = 1, hold: bool = False) -> None:
+        """Store the next `count` activities of `kind`, then lose each one's answer.
+
+        By default the connection is closed with nothing written back (the client sees a dropped
+        connection); with `hold`, the answer waits until `release()`, like a slow connector.
+        """
+        self._lost[kind].extend([hold] * count)
+
+    def release(self) -> None:
+        """Let held answers go (to whoever is still listening)."""
+        self._released.set()
 
     # -- reading what happened ---------------------------------------------------------------
     def calls(self, kind: str | None = None) -> list[Call]:
@@ -119,6 +138,7 @@ class FakeConnector:
 
     async def stop(self) -> None:
         """Stop listening."""
+        self.release()  # a held answer would otherwise keep the server's shutdown waiting
         if self._runner:
             await self._runner.cleanup()
             self._runner = None
@@ -174,13 +194,28 @@ class FakeConnector:
         self._activities[conversation][activity_id] = {**activity, "id": activity_id}
         return activity_id
 
+    async def _answer(self, request: web.Request, kind: str, response: web.Response) -> web.Response:
+        """The answer to a call whose effect is already stored, unless the test asked to lose it."""
+        if not self._lost[kind]:
+            return response
+        if self._lost[kind].pop(0):
+            self.held += 1
+            try:
+                await self._released.wait()
+            finally:
+                self.held -= 1
+            return response
+        assert request.transport is not None
+        request.transport.close()  # stored, and no status line: a dropped connection
+        return response
+
     async def _send(self, request: web.Request) -> web.Response:
         if (fail := await self._guard(request, "send")) is not None:
             return fail
         body = await request.json()
         call = self._record(request, "send", body)
         activity_id = self._store(call.conversation, body)
-        return web.json_response({"id": activity_id}, status=201)
+        return await self._answer(request, "send", web.json_response({"id": activity_id}, status=201))
 
     async def _reply(self, request: web.Request) -> web.Response:
         if (fail := await self._guard(request, "reply")) is not None:

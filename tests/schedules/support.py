@@ -3,7 +3,7 @@
 `Inbox` implements the `Messenger` port (like `FixedClock` implements `Clock`): it keeps what
 each member received, keyed by delivery key, and can be told to fail the next sends the way a
 platform does (transient with or without Retry-After, permanent, or "posted but the answer was
-lost"). The end-to-end lanes use the real Slack messenger against `tests/fakes/slack_api.py`.
+lost"). With `can_look=False` it is a platform that cannot list a chat, as Teams. The end-to-end lanes use the real Slack messenger against `tests/fakes/slack_api.py`.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class Inbox:
     received: list[Received] = field(default_factory=list)
     failures: list[SendError | str] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    can_look: bool = True
 
     def fail(self, *errors: SendError | str) -> None:
         """Queue failures; the string "lost" posts the message and then raises a transient error."""
@@ -64,6 +65,8 @@ class Inbox:
 
     async def find_direct(self, *, to: Recipient, delivery_key: str) -> Sent | None:
         self.calls["find_direct"] += 1
+        if not self.can_look:
+            raise SendError("cannot_look", transient=False)
         for index, r in enumerate(self.received, start=1):
             if r.user_id == to.user_id and r.key == delivery_key:
                 return Sent(conversation=f"D-{to.user_id}", ref=str(index))

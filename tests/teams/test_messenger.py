@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from bot.teams.messenger import dump_reference, load_reference
@@ -72,7 +74,13 @@ async def test_a_member_without_a_reference_cannot_be_reached(rig: TeamsRig):
         await rig.face.messenger.send_direct(to=Recipient(platform="teams", user_id="29:x"), message=hello(),
                                              delivery_key="d1")
     assert not err.value.transient
-    assert await rig.face.messenger.find_direct(to=Recipient(platform="teams", user_id="29:x"), delivery_key="d1") is None
+
+
+async def test_teams_cannot_look_and_says_so_instead_of_answering_not_there(rig: TeamsRig):
+    assert rig.face.messenger.can_look is False
+    with pytest.raises(SendError) as err:  # "cannot tell", never a None that reads as "absent"
+        await rig.face.messenger.find_direct(to=Recipient(platform="teams", user_id="29:x"), delivery_key="d1")
+    assert not err.value.transient and rig.connector.calls() == []
 
 
 async def test_post_and_update_in_a_known_channel(rig: TeamsRig):
@@ -96,5 +104,37 @@ async def test_a_failed_chat_creation_is_transient_and_sends_nothing(rig: TeamsR
     rig.connector.fail_next("create", status=503)
     with pytest.raises(SendError) as err:
         await rig.face.messenger.send_direct(to=to, message=hello(), delivery_key="d1")
-    assert err.value.transient
+    assert err.value.transient and err.value.posted_nothing  # no card had been sent: safe to retry
     assert rig.connector.calls("send") == []
+
+
+async def test_only_refusals_and_an_unreachable_connector_are_known_to_have_posted_nothing(rig: TeamsRig):
+    to = Recipient(platform="teams", user_id="29:ana", dm_conversation="a:personal-29:ana",
+                   conversation_ref=reference_json(rig, "29:ana"))
+    for status, refused in ((429, True), (412, True), (500, False), (502, False), (504, False)):
+        rig.connector.fail_next("send", status=status)
+        with pytest.raises(SendError) as err:
+            await rig.face.messenger.send_direct(to=to, message=hello(), delivery_key="d1")
+        assert err.value.transient and err.value.posted_nothing is refused, status
+    assert rig.connector.calls("send") == []
+
+    with socket.socket() as s:  # a port nobody listens on: the connection is refused
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    nowhere = reference_json(rig, "29:ana").replace(rig.connector.url, f"http://127.0.0.1:{closed}/")
+    with pytest.raises(SendError) as err:
+        await rig.face.messenger.send_direct(to=Recipient(platform="teams", user_id="29:ana",
+                                                          dm_conversation="a:personal-29:ana",
+                                                          conversation_ref=nowhere),
+                                             message=hello(), delivery_key="d1")
+    assert err.value.transient and err.value.posted_nothing and err.value.reason == "teams.unreachable"
+
+
+async def test_a_dropped_connection_after_the_card_was_stored_may_have_posted(rig: TeamsRig):
+    to = Recipient(platform="teams", user_id="29:ana", dm_conversation="a:personal-29:ana",
+                   conversation_ref=reference_json(rig, "29:ana"))
+    rig.connector.lose_answer("send")
+    with pytest.raises(SendError) as err:
+        await rig.face.messenger.send_direct(to=to, message=hello(), delivery_key="d1")
+    assert err.value.transient and not err.value.posted_nothing
+    assert len(rig.connector.cards("a:personal-29:ana")) == 1  # the member has it all the same

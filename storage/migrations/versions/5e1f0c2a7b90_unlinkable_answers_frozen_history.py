@@ -1,4 +1,4 @@
-"""unlinkable answers, frozen history, the secret's fingerprint
+"""unlinkable answers, frozen history, the secret's fingerprint, shared rate-limit pauses
 
 Responses lose their time and their ordered id (random ids; WITHOUT ROWID in SQLite), deliveries
 lose `answered_at`, and closed rounds get their figures and comments frozen in `round_summary`
@@ -36,8 +36,15 @@ def upgrade() -> None:
         sa.Column("value", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
-    figures = ("delivered", "answered", "failed", "respondents", "mood_1", "mood_2", "mood_3", "mood_4",
-               "mood_5", "driver_n", "driver_sum", "enps_n", "promoters", "detractors")
+    op.create_table(
+        "workspace_pause",
+        sa.Column("platform", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("workspace", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("paused_until", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("platform", "workspace"),
+    )
+    figures = ("delivered", "answered", "failed", "uncertain", "respondents", "mood_1", "mood_2", "mood_3",
+               "mood_4", "mood_5", "driver_n", "driver_sum", "enps_n", "promoters", "detractors")
     op.create_table(
         "round_summary",
         sa.Column("round_id", sa.Integer(), nullable=False),
@@ -59,12 +66,13 @@ def upgrade() -> None:
 
     # Freeze the rounds that are already closed, from the data as it stands.
     op.execute(
-        "INSERT INTO round_summary (round_id, delivered, answered, failed, respondents, mood_1, mood_2, "
-        "mood_3, mood_4, mood_5, driver_n, driver_sum, enps_n, promoters, detractors) "
+        "INSERT INTO round_summary (round_id, delivered, answered, failed, uncertain, respondents, mood_1, "
+        "mood_2, mood_3, mood_4, mood_5, driver_n, driver_sum, enps_n, promoters, detractors) "
         "SELECT r.id, "
         "(SELECT count(*) FROM delivery d WHERE d.round_id = r.id), "
         "(SELECT count(*) FROM response s WHERE s.round_id = r.id), "
         "(SELECT count(*) FROM delivery d WHERE d.round_id = r.id AND d.status = 'failed'), "
+        "(SELECT count(*) FROM delivery d WHERE d.round_id = r.id AND d.status = 'uncertain'), "
         "(SELECT count(*) FROM response s WHERE s.round_id = r.id), "
         + ", ".join(f"(SELECT count(*) FROM response s WHERE s.round_id = r.id AND s.mood = {v})" for v in range(1, 6))
         + ", (SELECT count(s.driver_score) FROM response s WHERE s.round_id = r.id), "

@@ -1,0 +1,58 @@
+"""A workspace's rate-limit pause, kept in the store so that every process and a restart honour it.
+
+Slack's limits are the workspace's, not a process's: after a 429 whoever sends next for that
+workspace, in this process or another, waits out its `Retry-After`
+(https://docs.slack.dev/apis/web-api/rate-limits).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select, update
+
+from handlers.context import Context
+from handlers.periods import as_utc
+from storage.models import WorkspacePause
+
+logger = logging.getLogger(__name__)
+
+
+async def pause_workspace(ctx: Context, *, platform: str, workspace: str, seconds: float) -> None:
+    """Record that the workspace may send again only `seconds` from now (a later pause wins)."""
+    until = ctx.clock.now() + timedelta(seconds=seconds)
+    for _attempt in (1, 2):
+        try:
+            async with ctx.store.session() as session:
+                row = await session.get(WorkspacePause, (platform, workspace))
+                if row is None:
+                    session.add(WorkspacePause(platform=platform, workspace=workspace, paused_until=until))
+                else:
+                    await session.exec(
+                        update(WorkspacePause)
+                        .where(col(WorkspacePause.platform) == platform, col(WorkspacePause.workspace) == workspace,
+                               col(WorkspacePause.paused_until) < until)
+                        .values(paused_until=until)
+                    )
+                await session.commit()
+            return
+        except IntegrityError:
+            continue  # another process recorded a pause a moment ago: extend it instead
+    logger.warning("workspace pause not recorded", extra={"platform": platform, "workspace": workspace})
+
+
+async def pause_left(ctx: Context, *, platform: str, workspace: str) -> float:
+    """Seconds the workspace must still wait (0 when it may send)."""
+    async with ctx.store.session() as session:
+        until = (
+            await session.exec(
+                select(WorkspacePause.paused_until).where(
+                    WorkspacePause.platform == platform, WorkspacePause.workspace == workspace
+                )
+            )
+        ).first()
+    if until is None:
+        return 0.0
+    return max(0.0, (as_utc(until) - as_utc(ctx.clock.now())).total_seconds())
