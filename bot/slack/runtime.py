@@ -8,6 +8,7 @@ edits of earlier cards and DMs. Charts with a PNG go to the actor's DM (files_up
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -29,13 +30,15 @@ from handlers import chairs
 from handlers.commands import run_command
 from handlers.context import Context
 from handlers.i18n import t
-from handlers.members import actor_locale
+from handlers.members import actor_locale, refresh_member
 from handlers.messages import Chart, Message, Notice, Outcome, Post
 from handlers.ports import Actor, SendError, Where
 
 logger = logging.getLogger(__name__)
 
 PROFILE_TTL = 3600.0
+# How long a request that stores an answer waits for users.info (Slack wants its answer in 3 s).
+PROFILE_WAIT = 0.5
 NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived"}
 
 
@@ -46,6 +49,9 @@ class Profiles:
     ttl: float = PROFILE_TTL
     size: int = 5000
     _cache: OrderedDict[tuple[str, str], tuple[float, dict[str, Any]]] = field(default_factory=OrderedDict)
+    # One users.info per person at a time: a caller that stops waiting (`SlackRuntime.known_actor`)
+    # leaves it running, and the next caller joins it instead of asking again.
+    _pending: dict[tuple[str, str], asyncio.Task[dict[str, Any] | None]] = field(default_factory=dict)
 
     async def get(self, client: AsyncWebClient, team_id: str, user_id: str) -> dict[str, Any] | None:
         """The user object, or None when Slack would not say."""
@@ -53,6 +59,16 @@ class Profiles:
         hit = self._cache.get(key)
         if hit is not None and time.monotonic() - hit[0] < self.ttl:
             return hit[1]
+        lookup = self._pending.get(key)
+        if lookup is None:
+            lookup = asyncio.create_task(self._look_up(client, key), name="slack-users-info")
+            self._pending[key] = lookup
+            lookup.add_done_callback(lambda _: self._pending.pop(key, None))
+        # Shielded: a caller cancelled by its own timeout does not cancel the lookup for the others.
+        return await asyncio.shield(lookup)
+
+    async def _look_up(self, client: AsyncWebClient, key: tuple[str, str]) -> dict[str, Any] | None:
+        team_id, user_id = key
         try:
             user = (await client.users_info(user=user_id, include_locale=True))["user"]
         except SlackApiError as exc:
@@ -102,9 +118,10 @@ class SlackRuntime:
             return await self.heavy.run_command(actor, where, command, text)
         return await run_command(self.ctx, actor, where, command, text)
 
-    def later(self, job: Callable[[], Awaitable[None]]) -> None:
-        """Run `job` after the current request is acked (the face's work queue)."""
-        self.background.submit(job)
+    def later(self, job: Callable[[], Awaitable[None]], *, at_once: bool = False) -> None:
+        """Run `job` after the current request is acked (the face's work queue); `at_once` when it
+        has a deadline of its own and must not wait behind the queue (a modal's trigger_id)."""
+        self.background.submit(job, at_once=at_once)
 
     def webhook(self, url: str) -> AsyncWebhookClient:
         """A response_url client on the shared session."""
@@ -114,6 +131,34 @@ class SlackRuntime:
         """Who acted, with locale and time zone from their Slack profile."""
         profile = await self.profiles.get(client, team_id, user_id)
         return actor_from_profile(user_id, team_id, name, profile)
+
+    async def known_actor(self, client: AsyncWebClient, user_id: str, team_id: str) -> tuple[Actor, bool]:
+        """Who acted, for a request that stores something before Slack gets its answer:
+        (actor, whether it carries their Slack profile).
+
+        Answers are stored before the 200 (DESIGN.md, Reliability), so users.info may hold that
+        request only `PROFILE_WAIT` seconds: a slow Slack, or a 429 there (the client waits out
+        Retry-After), would otherwise keep it past Slack's 3 s. Late, the answer is stored with
+        the ids only (no name either, so the payload's handle never replaces the real name), the
+        lookup goes on, and `refresh_profile` brings the profile to the member after the 200.
+        """
+        try:
+            profile = await asyncio.wait_for(self.profiles.get(client, team_id, user_id), PROFILE_WAIT)
+        except TimeoutError:
+            logger.info("slack profile late; stored without it", extra={"user": user_id})
+            profile = None
+        except Exception as exc:  # noqa: BLE001 - the profile is optional, the answer is not
+            logger.warning("users.info failed", extra={"user": user_id, "error": repr(exc)})
+            profile = None
+        if profile is None:
+            return Actor(platform="slack", user_id=user_id, workspace=team_id), False
+        return actor_from_profile(user_id, team_id, "", profile), True
+
+    async def refresh_profile(self, client: AsyncWebClient, actor: Actor) -> None:
+        """After the response: read the Slack profile (users.info, then cached) and refresh the
+        member's name, locale and time zone; never brings back a member who was forgotten meanwhile."""
+        fresh = await self.actor(client, actor.user_id, actor.workspace)
+        await refresh_member(self.ctx, fresh)
 
     async def say(self, actor: Actor, msg_id: str, level: str = "warning", **kwargs: Any) -> Message:
         """A one-line notice of the face's own, in the actor's language."""

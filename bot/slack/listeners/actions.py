@@ -1,8 +1,12 @@
 """Button taps (block_actions): one listener for every pulsebot button.
 
 The neutral action and value travel through untouched (`blocks.action_of` only strips the index
-Block Kit needs to keep action ids unique in a block). The tap is acked at once; the card is
-updated in place after. A double tap records the same answer twice: nothing changes twice.
+Block Kit needs to keep action ids unique in a block). The tap is stored before it is acked: the
+app runs with `process_before_response`, so bolt sends the 200 only when the listener returns,
+and a button the member saw respond is an answer in the store (DESIGN.md, Reliability). A
+one-row write takes milliseconds, well inside Slack's 3 s; only what shows it (the card updated
+in place, a reply, a modal) comes after. A double tap records the same answer twice: nothing
+changes twice.
 """
 
 from __future__ import annotations
@@ -29,23 +33,30 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
     """Attach the block_actions listener."""
 
     async def on_action(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        rt.later(lambda: handle(body, client))
-
-    async def handle(body: dict[str, Any], client: AsyncWebClient) -> None:
         try:
-            user_id, team_id, name = user_of(body)
+            user_id, team_id, _ = user_of(body)
             slack_action, value = action_of_body(body)
             where, tapped = tapped_of(body)
         except MalformedPayload as exc:
             logger.warning("malformed action", extra={"error": str(exc)})
+            await ack()
             return
-        actor = await rt.actor(client, user_id, team_id, name)
+        # Before the ack; users.info may hold it only briefly (`known_actor`).
+        actor, profiled = await rt.known_actor(client, user_id, team_id)
         if where.kind == "dm":
-            # Keep the DM id and the Slack profile (locale, time zone) on the member row.
+            # Keep the DM id and the Slack profile (locale, time zone) on the member row; before
+            # the handler, so that a `forget` tapped here is the last write about this member.
             await upsert_member(rt.ctx, actor, dm_conversation=where.conversation)
         outcome = await dispatch(rt.ctx, actor, where, action=action_of(slack_action), value=value)
-        await rt.apply(outcome, client=client, actor=actor, where=where, tapped=tapped,
-                       trigger_id=str(body.get("trigger_id") or ""))
+        await ack()
+        trigger_id = str(body.get("trigger_id") or "")
+
+        async def show() -> None:
+            await rt.apply(outcome, client=client, actor=actor, where=where, tapped=tapped, trigger_id=trigger_id)
+            if not profiled:
+                await rt.refresh_profile(client, actor)
+
+        # A modal must be opened within 3 s of the tap (trigger_id): it does not wait in the queue.
+        rt.later(show, at_once=outcome.form is not None)
 
     app.action({"type": "block_actions", "action_id": ANY_ACTION})(on_action)

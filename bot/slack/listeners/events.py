@@ -1,7 +1,11 @@
 """Events API: App Home, messages typed in the DM, members joining a team's channel.
 
-Slack retries an event it thinks was lost (`X-Slack-Retry-Num`); the face keeps the ids of the
-events it has handled (`seen`) and handles each once, and the handlers are idempotent anyway.
+A typed answer is stored before Slack gets its 200 (bolt answers when the listener returns: the
+app runs with `process_before_response`), so an event Slack saw acknowledged is an answer in the
+store (DESIGN.md, Reliability); the reply comes after. Slack retries an event it did not see
+answered (`X-Slack-Retry-Num`): the face keeps the ids of the events it has taken (`seen`) and
+handles each once, lets a retry in when the first attempt failed before storing, and the answer
+itself is idempotent (a retry after a restart, or on another replica, writes the same values).
 """
 
 from __future__ import annotations
@@ -43,6 +47,10 @@ class SeenEvents:
             self._ids.popitem(last=False)
         return True
 
+    def forget(self, event_id: str) -> None:
+        """Take an id back: its handling failed before anything was stored, so Slack's retry must run."""
+        self._ids.pop(event_id, None)
+
 
 def register(app: AsyncApp, rt: SlackRuntime) -> None:
     """Attach app_home_opened, message.im and member_joined_channel."""
@@ -63,21 +71,35 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
         actor = await rt.actor(client, str(event["user"]), str(context.team_id or ""))
         await publish_home(rt, client, actor)
 
-    async def on_message(event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> None:
+    async def on_message(event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
+                         client: AsyncWebClient) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # edits, joins and the bot's own messages are not answers
         user, text, channel = event.get("user"), event.get("text"), event.get("channel")
         if not user or not isinstance(text, str) or not channel:
             return
-        actor = await rt.actor(client, str(user), str(context.team_id or ""))
+        # Stored before the 200; users.info may hold it only briefly (`known_actor`).
+        actor, profiled = await rt.known_actor(client, str(user), str(context.team_id or ""))
         where = Where(conversation=str(channel), kind="dm")
-        await upsert_member(rt.ctx, actor, dm_conversation=where.conversation)
-        outcome = await typed_reply(rt.ctx, actor, text)
-        if outcome is None:
-            message = await rt.say(actor, "slack.no_open_round", "info")
-            await rt.apply_reply(client, actor, where, message)
-            return
-        await rt.apply(outcome, client=client, actor=actor, where=where)
+        try:
+            await upsert_member(rt.ctx, actor, dm_conversation=where.conversation)
+            outcome = await typed_reply(rt.ctx, actor, text)
+        except Exception:
+            # Nothing stored and Slack gets a 500: its retry must be handled, not skipped as seen.
+            seen.forget(str(body.get("event_id") or ""))
+            raise
+
+        async def answer() -> None:
+            if not profiled:
+                # First, so that the hint below is already in the member's Slack language.
+                await rt.refresh_profile(client, actor)
+            if outcome is None:
+                message = await rt.say(actor, "slack.no_open_round", "info")
+                await rt.apply_reply(client, actor, where, message)
+                return
+            await rt.apply(outcome, client=client, actor=actor, where=where)
+
+        rt.later(answer)
 
     async def on_member_joined(event: dict[str, Any], context: AsyncBoltContext) -> None:
         channel = str(event.get("channel") or "")
@@ -87,16 +109,14 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
             if team.slack_channel == channel:
                 await rt.roster_sync(team.name)
 
-    # Events are acked by bolt when the listener returns; the work itself goes to the queue.
+    # Events are acked by bolt when the listener returns. A typed answer is stored first (above);
+    # the Home tab and a roster sync store no answer and take Web API calls, so they are queued.
     async def later_home(event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> None:
         rt.later(lambda: on_home(event, context, client))
-
-    async def later_message(event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> None:
-        rt.later(lambda: on_message(event, context, client))
 
     async def later_joined(event: dict[str, Any], context: AsyncBoltContext) -> None:
         rt.later(lambda: on_member_joined(event, context))
 
     app.event("app_home_opened")(later_home)
-    app.event("message")(later_message)
+    app.event("message")(on_message)
     app.event("member_joined_channel")(later_joined)

@@ -1,7 +1,10 @@
 """Modal submits (view_submission): the form's action and value come back from private_metadata.
 
-The submit is handled before the ack, so a refusal (a comment too long, a closed round) is shown
-inside the modal instead of being lost when it closes; stores are fast enough for Slack's 3 s.
+The submit is handled before the ack (bolt answers when the listener returns: the app runs with
+`process_before_response`), so a closed modal means a stored comment or impact (DESIGN.md,
+Reliability), and a refusal (a comment too long, a closed round) is shown inside the modal
+instead of being lost when it closes; stores are fast enough for Slack's 3 s, and nothing before
+the ack waits on the Web API. Redrawing the card comes after.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
 
     async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
         try:
-            user_id, team_id, name = user_of(body)
+            user_id, team_id, _ = user_of(body)
             meta = form_metadata(view)
             fields = form_fields(view)
         except (MalformedPayload, ValueError) as exc:
@@ -44,7 +47,9 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
             await ack()
             return
         where, tapped = from_origin(meta)
-        actor = await rt.actor(client, user_id, team_id, name)
+        # Before the ack; users.info may hold it only briefly (`known_actor`), and the tap that
+        # opened the modal has usually cached the profile already.
+        actor, profiled = await rt.known_actor(client, user_id, team_id)
         outcome = await dispatch(rt.ctx, actor, where, action=meta["a"], value=meta["v"], fields=fields)
         refusal = _refusal(outcome)
         if refusal is not None and fields:
@@ -52,6 +57,12 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
             await ack(response_action="errors", errors={next(iter(fields)): refusal[:150]})
             return
         await ack()
-        rt.later(lambda: rt.apply(outcome, client=client, actor=actor, where=where, tapped=tapped))
+
+        async def show() -> None:
+            await rt.apply(outcome, client=client, actor=actor, where=where, tapped=tapped)
+            if not profiled:
+                await rt.refresh_profile(client, actor)
+
+        rt.later(show)
 
     app.view(FORM_CALLBACK)(on_submit)
