@@ -145,7 +145,7 @@ async def _forget(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _rotate(settings: Settings, _args: argparse.Namespace) -> int:
-    from handlers.secret import rotate_secret
+    from handlers.secret import ensure_per_round_keys, rotate_secret
     from storage.db import Store
     from storage.migrate import upgrade
 
@@ -157,6 +157,7 @@ async def _rotate(settings: Settings, _args: argparse.Namespace) -> int:
     store = Store(settings.database_url)
     try:
         await upgrade(store)
+        await ensure_per_round_keys(store, old.encode())  # a store keyed the old way moves first
         done = await rotate_secret(store, old=old.encode(), new=new)
     finally:
         await store.dispose()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -60,7 +61,8 @@ async def _team(session: AsyncSession, name: str) -> Team:
 
 async def roster(session: AsyncSession, team: Team) -> list[Member]:
     """Active, unpaused members of the team, leaders of the team left out."""
-    leaders = select(Leader.user_ref).where(Leader.team_id == team.id)
+    # A team's own leaders and the global leaders (who read every team) are on no roster of theirs.
+    leaders = select(Leader.user_ref).where(or_(col(Leader.team_id) == team.id, col(Leader.team_id).is_(None)))
     stmt = (
         select(Member)
         .join(TeamMember, col(TeamMember.member_id) == Member.id)
@@ -153,7 +155,7 @@ async def answered_members(session: AsyncSession, secret: bytes, *, round_id: in
             .where(Delivery.round_id == round_id)
         )
     ).all()
-    by_key = {respondent_key(secret, f"{platform}:{user_id}"): mid for mid, platform, user_id in rows}
+    by_key = {respondent_key(secret, f"{platform}:{user_id}", round_id=round_id): mid for mid, platform, user_id in rows}
     if not by_key:
         return set()
     keys = (
@@ -233,7 +235,7 @@ async def record_answer(
         comment = clean_text(comment).strip()
         if len(comment) > COMMENT_LIMIT:
             raise Invalid("checkin.comment_too_long", limit=COMMENT_LIMIT, length=len(comment))
-    key = respondent_key(ctx.secret, actor.key)
+    key = respondent_key(ctx.secret, actor.key, round_id=round_id)
     for attempt in (1, 2):
         try:
             async with ctx.store.session() as session:
@@ -329,22 +331,26 @@ async def reply_text(ctx: Context, actor: Actor, text: str) -> Outcome | None:
 async def inbox(ctx: Context, actor: Actor) -> list[int]:
     """Delivery ids of the actor's check-ins that were delivered, are open and not yet answered."""
     now = ctx.clock.now()
-    key = respondent_key(ctx.secret, actor.key)
     async with ctx.store.session() as session:
         member = await find_member(session, actor)
         if member is None:
             return []
-        mine = select(Response.round_id).where(Response.respondent_key == key)
         stmt = (
-            select(Delivery.id)
+            select(Delivery.id, Delivery.round_id)
             .join(Round, col(Round.id) == Delivery.round_id)
             .where(
                 Delivery.member_id == member.id,
                 Delivery.status == "sent",
-                col(Delivery.round_id).not_in(mine),
                 col(Round.closed_at).is_(None),
                 col(Round.closes_at) > now,
             )
             .order_by(col(Round.opened_at))
         )
-        return [i for i in (await session.exec(stmt)).all() if i is not None]
+        open_ones = [(d, r) for d, r in (await session.exec(stmt)).all() if d is not None]
+        keys = {respondent_key(ctx.secret, actor.key, round_id=r): r for _d, r in open_ones}
+        answered = set()
+        if keys:
+            answered = set((await session.exec(
+                select(Response.round_id).where(col(Response.respondent_key).in_(list(keys)))
+            )).all())
+        return [d for d, r in open_ones if r not in answered]

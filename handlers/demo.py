@@ -113,7 +113,6 @@ async def seed(
             )).all()
             ids = {user: mid for mid, user in rows}
             await conn.execute(insert(TeamMember), [{"team_id": team_id, "member_id": ids[u], "active": True} for u in users])
-            keys = {u: respondent_key(ctx.secret, f"console:{u}") for u in users}
             enps_quarters: set[tuple[int, int]] = set()
             for back in range(weeks, -1, -1):  # back == 0 is this week's round, still open
                 local_day = (now - timedelta(weeks=back)).astimezone(ZoneInfo(tz)).date()
@@ -129,6 +128,7 @@ async def seed(
                     opened_at=opened, closes_at=closes,
                     driver=driver_for(period_ordinal("weekly", start)), enps=enps,
                 ).returning(col(Round.id)))).scalar_one()
+                assert round_id is not None
                 base = 3.6 + drift * (weeks - back) + rng.uniform(-0.15, 0.15)
                 if index == 0 and back in (1, 2):
                     base -= 0.6  # a recent dip, so the demo shows an alert
@@ -140,7 +140,8 @@ async def seed(
                 ])
                 if answered:
                     await conn.execute(insert(Response), [
-                        _answer(rng, round_id, keys[u], base, driver_for(period_ordinal("weekly", start)), enps,
+                        _answer(rng, round_id, respondent_key(ctx.secret, f"console:{u}", round_id=round_id), base,
+                                driver_for(period_ordinal("weekly", start)), enps,
                                 locale)
                         for u in answered
                     ])

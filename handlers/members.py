@@ -17,13 +17,23 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.context import Context
 from handlers.i18n import normalize_locale
 from handlers.ports import Actor, Recipient
-from storage.models import Leader, Member, Team, TeamMember, Workspace
+from storage.models import Delivery, Leader, Member, Team, TeamMember, Workspace
 
 logger = logging.getLogger(__name__)
 
 
-def respondent_key(secret: bytes, member_key: str) -> str:
-    """The pseudonymous key a response is stored under: HMAC-SHA256(secret, "platform:user")."""
+def respondent_key(secret: bytes, member_key: str, *, round_id: int) -> str:
+    """The pseudonymous key a response is stored under: HMAC-SHA256(secret, "round|platform:user").
+
+    A new key in every round: without the secret, two answers of the same person (in two rounds,
+    or two teams) cannot be told to be one person's, so nothing about who answered can be learnt
+    by matching keys across rounds against rosters.
+    """
+    return hmac.new(secret, f"{round_id}|{member_key}".encode(), hashlib.sha256).hexdigest()
+
+
+def stable_key(secret: bytes, member_key: str) -> str:
+    """The key before per-round keys (one per person for every round); only for re-keying old stores."""
     return hmac.new(secret, member_key.encode(), hashlib.sha256).hexdigest()
 
 
@@ -71,6 +81,16 @@ async def recipient_in(session: AsyncSession, member: Member) -> Recipient:
         ws = await session.get(Workspace, member.workspace_id)
         workspace = ws.external_id if ws is not None else ""
     return recipient(member, workspace)
+
+
+async def own_keys(session: AsyncSession, secret: bytes, actor: Actor) -> list[str]:
+    """The actor's respondent keys: one per round they were asked in (their deliveries say which)."""
+    stmt = (
+        select(Delivery.round_id)
+        .join(Member, col(Member.id) == Delivery.member_id)
+        .where(Member.platform == actor.platform, Member.user_id == actor.user_id)
+    )
+    return [respondent_key(secret, actor.key, round_id=r) for r in (await session.exec(stmt)).all()]
 
 
 async def find_member(session: AsyncSession, actor: Actor) -> Member | None:
@@ -186,7 +206,8 @@ async def _sync_roster(ctx: Context, *, team_name: str, members: list[Actor]) ->
         if team is None:
             raise LookupError(f"no team named {team_name!r}")
         leader_refs = set(
-            (await session.exec(select(Leader.user_ref).where(Leader.team_id == team.id))).all()
+            (await session.exec(select(Leader.user_ref).where(
+                or_(col(Leader.team_id) == team.id, col(Leader.team_id).is_(None))))).all()
         )
         keep: set[int] = set()
         for actor in members:

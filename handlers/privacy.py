@@ -10,7 +10,7 @@ from handlers.checkin_message import mood_label
 from handlers.context import Context
 from handlers.errors import Invalid
 from handlers.i18n import SUPPORTED, t
-from handlers.members import actor_locale, find_member, respondent_key, upsert_in
+from handlers.members import actor_locale, find_member, own_keys, upsert_in
 from handlers.messages import Actions, Button, Facts, Message, Notice, Outcome, Text
 from handlers.ports import Actor
 from storage.models import Impact, Member, Response, Round, Team
@@ -27,13 +27,13 @@ def _say(text: str, locale: str, level: str = "info") -> Outcome:
 
 async def own_answers(ctx: Context, actor: Actor, limit: int = HISTORY) -> list[tuple[str, str, Response]]:
     """The actor's last answers, newest first: (team, period, response). Found only by their key."""
-    key = respondent_key(ctx.secret, actor.key)
     async with ctx.store.session() as session:
+        keys = await own_keys(session, ctx.secret, actor)
         stmt = (
             select(Team.name, Round.period, Response)
             .join(Round, col(Round.id) == Response.round_id)
             .join(Team, col(Team.id) == Round.team_id)
-            .where(Response.respondent_key == key)
+            .where(col(Response.respondent_key).in_(keys))
             .order_by(col(Round.period_start).desc())
             .limit(limit)
         )
@@ -113,9 +113,9 @@ async def ask_forget(ctx: Context, actor: Actor) -> Outcome:
 async def forget(ctx: Context, actor: Actor) -> Outcome:
     """Delete every response under the actor's respondent key and their profile; unsign their impacts."""
     locale = await actor_locale(ctx, actor)
-    key = respondent_key(ctx.secret, actor.key)
     async with ctx.store.session() as session:
-        result = await session.exec(delete(Response).where(col(Response.respondent_key) == key))
+        keys = await own_keys(session, ctx.secret, actor)
+        result = await session.exec(delete(Response).where(col(Response.respondent_key).in_(keys)))
         removed = result.rowcount  # type: ignore[attr-defined]
         await session.exec(
             delete(Member).where(col(Member.platform) == actor.platform, col(Member.user_id) == actor.user_id)
@@ -125,6 +125,8 @@ async def forget(ctx: Context, actor: Actor) -> Outcome:
             update(Impact).where(col(Impact.author) == actor.user_id).values(author="")
         )
         await session.commit()
+    # Deleted rows must not live on in the write-ahead log of a SQLite store (a copy would hold them).
+    await ctx.store.checkpoint()
     logger.info("member forgotten", extra={"responses": removed})
     outcome = _say(t("forget.done", locale, n=removed), locale, "success")
     outcome.update = outcome.reply

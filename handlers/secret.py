@@ -12,13 +12,15 @@ import hmac
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.errors import ConfigError
-from handlers.members import respondent_key
+from handlers.members import respondent_key, stable_key
 from storage.db import Store
-from storage.models import Member, Response, StoreMeta
+from storage.models import Delivery, Member, Response, StoreMeta
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +40,15 @@ async def stored_fingerprint(store: Store) -> str | None:
         return row.value if row is not None else None
 
 
+KEY_SCHEME_KEY = "key_scheme"
+KEY_SCHEME = "per-round-v2"  # respondent keys are HMAC(secret, "round|platform:user")
+
+
 async def check_secret(store: Store, secret: bytes) -> None:
-    """Adopt the secret on a new store; refuse one that differs from the store's."""
+    """Adopt the secret on a new store; refuse one that differs from the store's.
+
+    A store keyed before keys were per round is re-keyed here once (it needs the secret).
+    """
     mine = fingerprint(secret)
     theirs = await stored_fingerprint(store)
     if theirs is None:
@@ -48,7 +57,7 @@ async def check_secret(store: Store, secret: bytes) -> None:
                 session.add(StoreMeta(key=FINGERPRINT_KEY, value=mine))
                 await session.commit()
             logger.info("store keyed with this PULSEBOT_SECRET")
-            return
+            theirs = mine
         except IntegrityError:  # another replica adopted one a moment ago: compare with it
             theirs = await stored_fingerprint(store)
     if theirs != mine:
@@ -57,6 +66,44 @@ async def check_secret(store: Store, secret: bytes) -> None:
             "find their own answers. Start with the old secret, or re-key the store: "
             "PULSEBOT_SECRET_OLD=<old> PULSEBOT_SECRET=<new> pulsebot secret rotate"
         )
+    await ensure_per_round_keys(store, secret)
+
+
+async def _rekey(session: AsyncSession, pairs: list[dict[str, str]]) -> int:
+    """Replace each `old` key by its `new` one (executemany); returns how many answers now carry a new key."""
+    if not pairs:
+        return 0
+    table = Response.__table__  # type: ignore[attr-defined]
+    stmt = update(table).where(table.c.respondent_key == bindparam("old")).values(respondent_key=bindparam("new"))
+    await session.execute(stmt, pairs)
+    # Drivers do not all report an executemany's row count: count the answers that moved instead.
+    new = {p["new"] for p in pairs}
+    return sum(1 for key in (await session.exec(select(Response.respondent_key))).all() if key in new)
+
+
+async def _asked(session: AsyncSession) -> list[tuple[int, str]]:
+    """(round, "platform:user") of every delivery: who could have answered which round."""
+    rows = (await session.exec(
+        select(Delivery.round_id, Member.platform, Member.user_id).join(Member, col(Member.id) == Delivery.member_id)
+    )).all()
+    return [(round_id, f"{platform}:{user_id}") for round_id, platform, user_id in rows]
+
+
+async def ensure_per_round_keys(store: Store, secret: bytes) -> None:
+    """Once per store: move answers from the old one-key-per-person scheme to per-round keys."""
+    async with store.session() as session:
+        if await session.get(StoreMeta, KEY_SCHEME_KEY) is not None:
+            return
+        pairs = [{"old": stable_key(secret, who), "new": respondent_key(secret, who, round_id=r)}
+                 for r, who in await _asked(session)]
+        moved = await _rekey(session, pairs)
+        session.add(StoreMeta(key=KEY_SCHEME_KEY, value=KEY_SCHEME))
+        try:
+            await session.commit()
+        except IntegrityError:
+            return  # another replica did it at the same moment (its updates and ours are the same)
+    if moved:
+        logger.info("answers re-keyed per round", extra={"answers": moved})
 
 
 @dataclass(frozen=True)
@@ -69,27 +116,22 @@ class Rotation:
 
 
 async def rotate_secret(store: Store, *, old: bytes, new: bytes) -> Rotation:
-    """Re-key every answer of every known member from `old` to `new`, in one transaction.
+    """Re-key every answer from `old` to `new`, in one transaction: one key per delivery (round, member).
 
-    Answers whose key matches no member (a member gone without `forget`) cannot be re-keyed, since
-    nothing names them; they stay in the figures and belong to nobody. Run twice, it does nothing.
+    Answers whose key matches no delivery (a member gone without `forget`) cannot be re-keyed, since
+    nothing names them; closed rounds' figures are frozen anyway and they belong to nobody. Run
+    twice, it does nothing.
     """
     theirs = await stored_fingerprint(store)
     if theirs == fingerprint(new):
         return Rotation(0, 0, already=True)
     if theirs is not None and theirs != fingerprint(old):
         raise ConfigError("PULSEBOT_SECRET_OLD is not the secret this store is keyed with; nothing was changed")
-    rekeyed = 0
     async with store.session() as session:
-        members = (await session.exec(select(Member.platform, Member.user_id))).all()
-        for platform, user_id in members:
-            identity = f"{platform}:{user_id}"
-            result = await session.exec(
-                update(Response)
-                .where(col(Response.respondent_key) == respondent_key(old, identity))
-                .values(respondent_key=respondent_key(new, identity))
-            )
-            rekeyed += result.rowcount  # type: ignore[attr-defined]
+        rekeyed = await _rekey(session, [
+            {"old": respondent_key(old, who, round_id=r), "new": respondent_key(new, who, round_id=r)}
+            for r, who in await _asked(session)
+        ])
         meta = await session.get(StoreMeta, FINGERPRINT_KEY)
         if meta is None:
             session.add(StoreMeta(key=FINGERPRINT_KEY, value=fingerprint(new)))

@@ -66,7 +66,7 @@ async def _apply(ctx: Context) -> None:
             await session.flush()
             await _set_leaders(session, team.id, tc.leaders)
             if tc.members:
-                leaders = {qualify(ref) for ref in tc.leaders}
+                leaders = {qualify(ref) for ref in [*tc.leaders, *cfg.pulse.leaders]}
                 ids = []
                 for ref in tc.members:
                     actor = actor_from_ref(ref)

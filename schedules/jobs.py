@@ -115,6 +115,7 @@ async def send_reminders(ctx: Context, *, concurrency: int = 8) -> int:
     Sent `reminder_after_hours` after their delivery was due, while the round is open, and not on
     their Saturday or Sunday (it waits for Monday if the window is still open then). The row is
     claimed by setting `reminded_at` before the send: a crash may lose a reminder, never double it.
+    Every due delivery is claimed, answered or not, and only the non-answerers get the message.
     """
     now = ctx.clock.now()
     due: list[int] = []
@@ -140,12 +141,7 @@ async def send_reminders(ctx: Context, *, concurrency: int = 8) -> int:
                     col(Member.paused).is_(False),
                 )
             )
-            answered: dict[int, set[int]] = {}
-            for delivery_id, round_id, member_id, member_tz in (await session.exec(stmt)).all():
-                if round_id not in answered:  # who answered: from the respondent keys, in here
-                    answered[round_id] = await answered_members(session, ctx.secret, round_id=round_id)
-                if member_id in answered[round_id]:
-                    continue
+            for delivery_id, _round_id, _member_id, member_tz in (await session.exec(stmt)).all():
                 zone = ZoneInfo(member_tz or team_timezone(ctx, team))
                 if delivery_id is not None and now.astimezone(zone).weekday() < 5:
                     due.append(delivery_id)
@@ -166,14 +162,14 @@ async def _remind(ctx: Context, delivery_id: int, now: datetime) -> bool:
             .values(reminded_at=now)
         )
         delivery = await session.get(Delivery, delivery_id)
-        if claimed.rowcount == 1 and delivery is not None and delivery.member_id in await answered_members(
+        answered = claimed.rowcount == 1 and delivery is not None and delivery.member_id in await answered_members(
             session, ctx.secret, round_id=delivery.round_id
-        ):
-            await session.rollback()  # answered a moment ago: no reminder, and nothing recorded
-            return False
+        )
+        # The claim is kept whether or not the member answered: `reminded_at` is set on every due
+        # delivery alike, so the store does not record who had answered by reminder time.
         await session.commit()
-    if claimed.rowcount != 1:
-        return False  # answered a moment ago, or another pass took it
+    if claimed.rowcount != 1 or answered:
+        return False  # answered already (no reminder), or another pass took it
     try:
         to, message, key = await delivery_message(ctx, delivery_id=delivery_id, reminder=True)
     except PulseError as exc:

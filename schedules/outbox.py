@@ -340,6 +340,15 @@ class Sender:
                        col(Delivery.attempts) == attempt)
                 .values(**values)
             )
+            if sent is not None and result.rowcount == 1:
+                # The member's direct conversation is learnt here, when the check-in lands, never in
+                # the request that carries their answer: a member row written a moment before an
+                # answer would tie the two together in the database's write order.
+                member_id = select(Delivery.member_id).where(col(Delivery.id) == delivery_id).scalar_subquery()
+                await session.exec(
+                    update(Member).where(col(Member.id) == member_id, col(Member.dm_conversation).is_(None))
+                    .values(dm_conversation=sent.conversation[:300])
+                )
             await session.commit()
         if result.rowcount != 1:
             logger.warning("delivery moved by someone else", extra={"delivery_id": delivery_id, "attempt": attempt})

@@ -31,6 +31,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted and overwritten answers are zeroed in the file, not left in free pages for a copy
+    # of it to read (forget, a changed answer, retention).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -57,6 +60,14 @@ class Store:
             except BaseException:
                 await session.rollback()
                 raise
+
+    async def checkpoint(self) -> None:
+        """SQLite: copy the write-ahead log into the database and empty it, so rows just deleted
+        are gone from both files. Nothing to do on PostgreSQL."""
+        if not self.is_sqlite:
+            return
+        async with self.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -115,6 +115,7 @@ async def test_a_copy_of_the_store_cannot_link_an_answer_to_a_member_or_a_moment
     after = await _rows(ctx)
 
     assert after["delivery"] == before["delivery"]  # a delivery does not change when its member answers
+    assert after["member"] == before["member"]  # nor does the member's row (no write beside an answer)
     responses = after["response"]
     assert len(responses) == len(MEMBERS)
     allowed = {"round_id", "mood", "driver", "driver_score", "enps", "comment"}
@@ -127,7 +128,7 @@ async def test_a_copy_of_the_store_cannot_link_an_answer_to_a_member_or_a_moment
     by_key = {r["respondent_key"]: r["id"] for r in responses}
     from handlers.members import respondent_key
 
-    answer_order = [by_key[respondent_key(ctx.secret, f"console:{u}")] for u in order]
+    answer_order = [by_key[respondent_key(ctx.secret, f"console:{u}", round_id=opened.round_id)] for u in order]
     assert answer_order != sorted(answer_order) and answer_order != sorted(answer_order, reverse=True)
     if db_url.startswith("sqlite"):
         path = db_url.split("///", 1)[1]
@@ -198,3 +199,68 @@ async def test_retention_deletes_old_answers_and_keeps_the_figures(make_ctx):
     again = report_json(await build_report(ctx, teams=["soporte"], weeks=8))["teams"][0]["periods"]
     assert [p["mood"] for p in again] == [p["mood"] for p in figures]
     assert [p["answered"] for p in again] == [p["answered"] for p in figures]
+
+
+async def test_keys_differ_in_every_round_so_two_teams_cannot_be_matched_against_rosters(make_ctx):
+    """A person in two teams answered both; before, the one key seen in both teams' rounds plus the
+    rosters named her, and with her key her whole history."""
+    config = {**CONFIG, "teams": [*CONFIG["teams"],
+                                  {"name": "beta", "leaders": ["lead2"], "locale": "en", "members": ["mia", "ana", "zoe"]}]}
+    ctx = await make_ctx(config)
+    one = await open_round(ctx, team_name="soporte")
+    two = await open_round(ctx, team_name="beta")
+    await tap(ctx, "ana", one.round_id, 2, comment="in soporte")
+    await tap(ctx, "ana", two.round_id, 1, comment="in beta")
+    await tap(ctx, "mia", two.round_id, 4)
+    rows = (await _rows(ctx))["response"]
+    keys = [r["respondent_key"] for r in rows]
+    assert len(keys) == len(set(keys)) == 3  # no key recurs across rounds or teams
+    me = plain_text((await pulse_me(ctx, person("ana"))).reply)
+    assert "soporte" in me and "beta" in me  # the bot, with the secret, still finds all of hers
+
+
+async def test_reminders_are_marked_on_every_due_delivery_answered_or_not(make_ctx):
+    """`reminded_at` set only for non-answerers told a copy of the store who had answered by then."""
+    from bot.console.messenger import ConsoleMessenger
+    from handlers.ports import FixedClock as Clock
+    from schedules.jobs import send_reminders
+
+    ctx = await make_ctx(CONFIG)
+    ctx.messengers["console"] = ConsoleMessenger()
+    opened = await open_round(ctx, team_name="soporte")
+    async with ctx.store.session() as session:
+        for d in (await session.exec(sm_select(Delivery))).all():
+            d.status = "sent"
+        await session.commit()
+    for user in MEMBERS[:5]:
+        await tap(ctx, user, opened.round_id, 3)
+    ctx.clock = Clock(ctx.clock.now() + timedelta(hours=25))
+    reminded = await send_reminders(ctx)
+    assert reminded == len(MEMBERS) - 5  # only the non-answerers get a message
+    async with ctx.store.session() as session:
+        marks = {d.reminded_at for d in (await session.exec(sm_select(Delivery))).all()}
+    assert len(marks) == 1 and None not in marks  # and every row looks the same
+
+
+async def test_a_global_leader_is_on_no_roster(make_ctx):
+    config = {**CONFIG, "teams": [{**CONFIG["teams"][0], "members": [*MEMBERS, "boss"]}]}
+    ctx = await make_ctx(config)
+    opened = await open_round(ctx, team_name="soporte")
+    assert opened.new_deliveries == len(MEMBERS)  # boss reads every team: he answers in none
+
+
+async def test_forgotten_words_are_not_left_in_the_sqlite_files(make_ctx, db_url):
+    if not db_url.startswith("sqlite"):
+        return  # PostgreSQL keeps dead tuples until VACUUM: the README says so
+    ctx = await make_ctx(CONFIG)
+    opened = await open_round(ctx, team_name="soporte")
+    await tap(ctx, "ana", opened.round_id, 2, comment="I am interviewing at ACME")
+    await tap(ctx, "ana", opened.round_id, 2, comment="changed my mind")
+    await forget(ctx, person("ana"))
+    path = db_url.split("///", 1)[1]
+    for suffix in ("", "-wal"):
+        try:
+            data = open(path + suffix, "rb").read()
+        except FileNotFoundError:
+            continue
+        assert b"interviewing at ACME" not in data and b"changed my mind" not in data, suffix

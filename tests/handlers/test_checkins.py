@@ -112,9 +112,9 @@ async def test_response_is_stored_under_hmac_key_not_member_id(ctx):
         response = (await session.exec(select(Response))).one()
         answered = await answered_members(session, ctx.secret, round_id=opened.round_id)
         ana = (await session.exec(select(Member).where(Member.user_id == "ana"))).one()
-    assert response.respondent_key == respondent_key(ctx.secret, "console:ana")
+    assert response.respondent_key == respondent_key(ctx.secret, "console:ana", round_id=opened.round_id)
     assert "ana" not in response.respondent_key
-    assert respondent_key(b"another-secret-entirely!", "console:ana") != response.respondent_key
+    assert respondent_key(b"another-secret-entirely!", "console:ana", round_id=opened.round_id) != response.respondent_key
     assert answered == {ana.id}  # only the bot, holding the secret, can tell who answered
 
 

@@ -20,7 +20,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.home import publish_home
 from bot.slack.runtime import SlackRuntime
-from handlers.interactions import typed_reply
+from handlers.checkins import reply_text
+from handlers.commands import error_outcome
+from handlers.errors import PulseError
 from handlers.members import upsert_member
 from handlers.ports import Where
 
@@ -83,9 +85,13 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
         where = Where(conversation=str(channel), kind="dm")
         try:
             await upsert_member(rt.ctx, actor, dm_conversation=where.conversation)
-            outcome = await typed_reply(rt.ctx, actor, text)
+            try:
+                outcome = await reply_text(rt.ctx, actor, text)
+            except PulseError as refused:  # a refusal (closed, too long) is an answer: said, and acked
+                outcome = await error_outcome(rt.ctx, actor, refused, doing="typed reply")
         except Exception:
-            # Nothing stored and Slack gets a 500: its retry must be handled, not skipped as seen.
+            # Nothing stored (the store failed) and Slack gets a 500: its retry must be handled, not
+            # skipped as seen, so a 200 always means the answer is stored.
             seen.forget(str(body.get("event_id") or ""))
             raise
 
