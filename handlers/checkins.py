@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,12 +18,19 @@ from handlers.checkin_message import checkin_message, closes_text, recorded_noti
 from handlers.context import Context
 from handlers.drivers import driver_for
 from handlers.errors import Closed, Invalid, NotAllowed, NotFound
-from handlers.members import find_member, member_locale, member_named_in, recipient_in, respondent_key
+from handlers.members import (
+    find_member,
+    leaders_of,
+    member_locale,
+    member_named_in,
+    recipient_in,
+    respondent_key,
+)
 from handlers.messages import Message, Outcome
 from handlers.periods import as_utc, local_midnight, period_of, period_ordinal, quarter
 from handlers.ports import Actor, Recipient
 from handlers.safe_text import clean_text
-from storage.models import Delivery, Leader, Member, Response, Round, Team, TeamMember
+from storage.models import Delivery, Member, Response, Round, Team, TeamMember
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +66,8 @@ async def _team(session: AsyncSession, name: str) -> Team:
 
 
 async def roster(session: AsyncSession, team: Team) -> list[Member]:
-    """Active, unpaused members of the team, leaders of the team left out."""
-    # A team's own leaders and the global leaders (who read every team) are on no roster of theirs.
-    leaders = select(Leader.user_ref).where(or_(col(Leader.team_id) == team.id, col(Leader.team_id).is_(None)))
+    """Active, unpaused members of the team; its leaders and the global leaders left out (`leaders_of`)."""
+    leaders = leaders_of(team.id)
     stmt = (
         select(Member)
         .join(TeamMember, col(TeamMember.member_id) == Member.id)

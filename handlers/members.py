@@ -9,7 +9,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, and_, func, or_
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.context import Context
 from handlers.i18n import normalize_locale
 from handlers.ports import Actor, Recipient
+from storage.db import retry_on_conflict
 from storage.models import Delivery, Leader, Member, Team, TeamMember, Workspace
 
 logger = logging.getLogger(__name__)
@@ -72,6 +72,12 @@ def member_named_in(refs: Any) -> ColumnElement[bool]:
     # which would drop them from a roster that excludes leaders).
     aad = "teams:" + func.lower(func.coalesce(col(Member.aad_id), ""))
     return or_(by_id, and_(col(Member.platform) == "teams", aad.in_(refs)))
+
+
+def leaders_of(team_id: int | None) -> Any:
+    """SQL: the `user_ref` of everyone on no roster of this team: its own leaders and the global
+    leaders (who read every team, so answer in none)."""
+    return select(Leader.user_ref).where(or_(col(Leader.team_id) == team_id, col(Leader.team_id).is_(None)))
 
 
 async def recipient_in(session: AsyncSession, member: Member) -> Recipient:
@@ -150,22 +156,20 @@ async def upsert_member(
 ) -> Member:
     """Create or refresh a member's profile from what the platform told us.
 
-    A locale the member chose with `lang` wins over the platform's hint.
+    A locale the member chose with `lang` wins over the platform's hint. Two requests that meet
+    the same new member at once: the second finds the first's row (`retry_on_conflict`).
     """
-    for attempt in (1, 2):
-        try:
-            async with ctx.store.session() as session:
-                member = await upsert_in(
-                    session, actor, dm_conversation=dm_conversation,
-                    conversation_ref=conversation_ref, now=ctx.clock.now(),
-                )
-                await session.commit()
-                return member
-        except IntegrityError:
-            # Two requests met the same new member at once; the second finds the first's row.
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+
+    async def upsert() -> Member:
+        async with ctx.store.session() as session:
+            member = await upsert_in(
+                session, actor, dm_conversation=dm_conversation,
+                conversation_ref=conversation_ref, now=ctx.clock.now(),
+            )
+            await session.commit()
+            return member
+
+    return await retry_on_conflict(upsert)
 
 
 async def refresh_member(ctx: Context, actor: Actor) -> bool:
@@ -191,13 +195,7 @@ async def sync_roster(ctx: Context, *, team_name: str, members: list[Actor]) -> 
     Replicas started together each sync the rosters at start: the one that loses the race to
     insert a new member simply syncs again and finds the other's rows.
     """
-    for attempt in (1, 2, 3):
-        try:
-            return await _sync_roster(ctx, team_name=team_name, members=members)
-        except IntegrityError:
-            if attempt == 3:
-                raise
-    raise AssertionError("unreachable")
+    return await retry_on_conflict(lambda: _sync_roster(ctx, team_name=team_name, members=members), attempts=3)
 
 
 async def _sync_roster(ctx: Context, *, team_name: str, members: list[Actor]) -> int:
@@ -205,10 +203,7 @@ async def _sync_roster(ctx: Context, *, team_name: str, members: list[Actor]) ->
         team = (await session.exec(select(Team).where(Team.name == team_name))).first()
         if team is None:
             raise LookupError(f"no team named {team_name!r}")
-        leader_refs = set(
-            (await session.exec(select(Leader.user_ref).where(
-                or_(col(Leader.team_id) == team.id, col(Leader.team_id).is_(None))))).all()
-        )
+        leader_refs = set((await session.exec(leaders_of(team.id))).all())
         keep: set[int] = set()
         for actor in members:
             if actor.ids() & leader_refs:

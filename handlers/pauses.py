@@ -15,6 +15,7 @@ from sqlmodel import col, select, update
 
 from handlers.context import Context
 from handlers.periods import as_utc
+from storage.db import retry_on_conflict
 from storage.models import WorkspacePause
 
 logger = logging.getLogger(__name__)
@@ -23,24 +24,26 @@ logger = logging.getLogger(__name__)
 async def pause_workspace(ctx: Context, *, platform: str, workspace: str, seconds: float) -> None:
     """Record that the workspace may send again only `seconds` from now (a later pause wins)."""
     until = ctx.clock.now() + timedelta(seconds=seconds)
-    for _attempt in (1, 2):
-        try:
-            async with ctx.store.session() as session:
-                row = await session.get(WorkspacePause, (platform, workspace))
-                if row is None:
-                    session.add(WorkspacePause(platform=platform, workspace=workspace, paused_until=until))
-                else:
-                    await session.exec(
-                        update(WorkspacePause)
-                        .where(col(WorkspacePause.platform) == platform, col(WorkspacePause.workspace) == workspace,
-                               col(WorkspacePause.paused_until) < until)
-                        .values(paused_until=until)
-                    )
-                await session.commit()
-            return
-        except IntegrityError:
-            continue  # another process recorded a pause a moment ago: extend it instead
-    logger.warning("workspace pause not recorded", extra={"platform": platform, "workspace": workspace})
+
+    async def record() -> None:
+        async with ctx.store.session() as session:
+            row = await session.get(WorkspacePause, (platform, workspace))
+            if row is None:
+                session.add(WorkspacePause(platform=platform, workspace=workspace, paused_until=until))
+            else:
+                await session.exec(
+                    update(WorkspacePause)
+                    .where(col(WorkspacePause.platform) == platform, col(WorkspacePause.workspace) == workspace,
+                           col(WorkspacePause.paused_until) < until)
+                    .values(paused_until=until)
+                )
+            await session.commit()
+
+    try:
+        # Another process recorded a pause a moment ago: the retry extends it instead.
+        await retry_on_conflict(record)
+    except IntegrityError:
+        logger.warning("workspace pause not recorded", extra={"platform": platform, "workspace": workspace})
 
 
 async def pause_left(ctx: Context, *, platform: str, workspace: str) -> float:

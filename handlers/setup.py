@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlmodel import col, delete, select
 
 from handlers.context import Context
 from handlers.identity import qualify, split_ref
 from handlers.members import upsert_in
 from handlers.ports import Actor
+from storage.db import retry_on_conflict
 from storage.models import Leader, Team, TeamMember
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,6 @@ def actor_from_ref(ref: str) -> Actor:
 
 # "pulsebot:config" as a PostgreSQL advisory lock key (apart from the clock's).
 CONFIG_LOCK_KEY = int.from_bytes(b"pbconfig", "big") & 0x7FFF_FFFF_FFFF_FFFF
-_ATTEMPTS = 5
 
 
 async def apply_config(ctx: Context) -> None:
@@ -37,15 +36,7 @@ async def apply_config(ctx: Context) -> None:
     PostgreSQL they take turns under a transaction-scoped advisory lock; on SQLite, where a
     writer that read a stale snapshot can lose the race, the loser simply applies it again.
     """
-    for attempt in range(1, _ATTEMPTS + 1):
-        try:
-            await _apply(ctx)
-            break
-        except (IntegrityError, OperationalError) as exc:
-            if attempt == _ATTEMPTS:
-                raise
-            logger.info("config raced another process; applying again", extra={"reason": type(exc).__name__})
-            await asyncio.sleep(0.05 * attempt)
+    await retry_on_conflict(lambda: _apply(ctx), attempts=5, also=(OperationalError,), backoff=0.05)
     logger.info("config applied", extra={"teams": len(ctx.config.teams)})
 
 

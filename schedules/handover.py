@@ -13,8 +13,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import select
 
 from handlers.context import Context
 from schedules.leader_lock import LeaderLock
@@ -38,15 +37,6 @@ async def _statuses(ctx: Context, round_id: int) -> dict[int, str]:
     return {i: s for i, s in rows if i is not None}
 
 
-async def _unsettled(ctx: Context, round_id: int) -> int:
-    async with ctx.store.session() as session:
-        return int((await session.exec(
-            select(func.count()).where(  # type: ignore[call-overload]
-                Delivery.round_id == round_id, col(Delivery.status).in_((PENDING, SENDING))
-            )
-        )).one())
-
-
 async def deliver_round(
     ctx: Context, *, round_id: int, sender: Sender | None = None, poll: float = 0.5, lock: LeaderLock | None = None
 ) -> Handover:
@@ -65,8 +55,8 @@ async def deliver_round(
         if not waiting_logged:
             logger.info("the clock's holder is delivering the round; waiting for it", extra={"round_id": round_id})
             waiting_logged = True
-        if await _unsettled(ctx, round_id) == 0:
-            after = await _statuses(ctx, round_id)
+        after = await _statuses(ctx, round_id)
+        if not any(s in (PENDING, SENDING) for s in after.values()):
             changed = [i for i, s in after.items() if before.get(i) in (PENDING, SENDING, None)]
             report = DrainReport(sent=sum(after[i] == SENT for i in changed),
                                  failed=sum(after[i] == FAILED for i in changed),

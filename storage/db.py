@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -35,6 +37,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # of it to read (forget, a changed answer, retention).
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+async def retry_on_conflict[T](
+    operation: Callable[[], Awaitable[T]],
+    *,
+    attempts: int = 2,
+    also: tuple[type[Exception], ...] = (),
+    backoff: float = 0.0,
+) -> T:
+    """Run `operation` (one whole transaction) again when another process won a race to insert the
+    same row (a unique violation, or `also`): the next attempt reads the winner's row. The last
+    attempt's error is raised."""
+    conflicts: tuple[type[Exception], ...] = (IntegrityError, *also)
+    for attempt in range(1, attempts + 1):
+        try:
+            return await operation()
+        except conflicts:
+            if attempt == attempts:
+                raise
+            if backoff:
+                await asyncio.sleep(backoff * attempt)
+    raise AssertionError("unreachable")
 
 
 class Store:
