@@ -173,12 +173,19 @@ async def test_concurrency_is_bounded_per_workspace(world):
     await opened(ctx, [f"m{i}" for i in range(12)])
     in_flight = peak = 0
     original = inbox.send_direct
+    full = asyncio.Event()
 
     async def slow_send(**kwargs):
+        # Each platform call stays in flight until three are (however slow the store is to claim
+        # rows), then a while longer: an unbounded sender would start more meanwhile. Correct code
+        # reaches exactly three on any machine; the wall-time wait only helps catch a regression.
         nonlocal in_flight, peak
         in_flight += 1
         peak = max(peak, in_flight)
-        await asyncio.sleep(0.01)  # a platform call in flight; wall time, a hundredth of a second
+        if in_flight >= 3:
+            full.set()
+        await asyncio.wait_for(full.wait(), timeout=10)
+        await asyncio.sleep(0.1)
         in_flight -= 1
         return await original(**kwargs)
 
