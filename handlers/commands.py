@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 
 from handlers import chairs, privacy
 from handlers.context import Context
@@ -15,7 +16,16 @@ from handlers.team_pulse import team_pulse
 
 logger = logging.getLogger(__name__)
 
-COMMANDS = ("empty-chair", "team-pulse", "pulse")
+
+class Verb(StrEnum):
+    """The slash commands pulsebot answers."""
+
+    EMPTY_CHAIR = "empty-chair"
+    TEAM_PULSE = "team-pulse"
+    PULSE = "pulse"
+
+
+COMMANDS = tuple(v.value for v in Verb)  # kept while faces move to `Verb`
 
 
 def help_message(command: str, locale: str) -> Message:
@@ -58,23 +68,30 @@ async def _locale_even_now(ctx: Context, actor: Actor) -> str:
         return normalize_locale(actor.locale) or ctx.config.pulse.default_locale
 
 
-async def run_command(ctx: Context, actor: Actor, where: Where, command: str, text: str) -> Outcome:
-    """Run one command line; every refusal and every failure comes back as a reply, never as an exception."""
-    command = command.lstrip("/").lower()
-    text = text.strip()
+async def run_verb(ctx: Context, actor: Actor, where: Where, verb: Verb | None, name: str, text: str) -> Outcome:
+    """Run one command (`handlers.inputs.Command`); every refusal and failure comes back as a reply."""
     try:
         await upsert_member(ctx, actor)
-        if command == "empty-chair":
-            if text.lower() in ("help", "ayuda"):
-                return Outcome(reply=help_message(command, await actor_locale(ctx, actor)))
-            return await chairs.open_chair(ctx, actor, where, text)
-        if command == "team-pulse":
-            return await team_pulse(ctx, actor, where, text)
-        if command == "pulse":
-            return await _pulse(ctx, actor, text)
-        raise PulseError("command.unknown", command=command)
+        match verb:
+            case Verb.EMPTY_CHAIR:
+                if text.lower() in ("help", "ayuda"):
+                    return Outcome(reply=help_message(verb, await actor_locale(ctx, actor)))
+                return await chairs.open_chair(ctx, actor, where, text)
+            case Verb.TEAM_PULSE:
+                return await team_pulse(ctx, actor, where, text)
+            case Verb.PULSE:
+                return await _pulse(ctx, actor, text)
+            case None:
+                raise PulseError("command.unknown", command=name)
     except Exception as error:  # noqa: BLE001 - a refusal or a failure, both answered
-        return await error_outcome(ctx, actor, error, doing=f"/{command}")
+        return await error_outcome(ctx, actor, error, doing=f"/{name}")
+
+
+async def run_command(ctx: Context, actor: Actor, where: Where, command: str, text: str) -> Outcome:
+    """Run one command line (kept while faces move to `handlers.inputs.handle`)."""
+    name = command.lstrip("/").lower()
+    verb = Verb(name) if name in tuple(Verb) else None
+    return await run_verb(ctx, actor, where, verb, name, text.strip())
 
 
 async def _pulse(ctx: Context, actor: Actor, text: str) -> Outcome:
