@@ -42,6 +42,8 @@ if str(ROOT) not in sys.path:
 
 import aiohttp  # noqa: E402
 
+from bench.processes import free_port, spawn, wait_for_signal, wait_healthy  # noqa: E402
+
 logger = logging.getLogger(__name__)
 
 SECRET = "bench-signing-secret-0123456789ab"
@@ -75,7 +77,7 @@ async def role_fake(members: int) -> None:
                      bot_token=TOKEN, team_id=TEAM)
     await fake.start()
     print(fake.url, flush=True)
-    await _wait_for_signal()
+    await wait_for_signal()
 
 
 async def role_bare(port: int, api_url: str) -> None:
@@ -109,26 +111,10 @@ async def role_bare(port: int, api_url: str) -> None:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     print(f"bare serving on {port}", flush=True)
-    await _wait_for_signal()
-
-
-async def _wait_for_signal() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    await wait_for_signal()
 
 
 # -- set-up --------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_config(folder: Path) -> Path:
@@ -177,22 +163,6 @@ async def seed(env: dict[str, str], api_url: str) -> list[tuple[str, str, str, i
         taps.append((user, dm, history["messages"][0]["ts"], opened.round_id))
     await store.dispose()
     return taps
-
-
-async def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise SystemExit(f"server exited early with {proc.returncode}")
-            try:
-                async with http.get(url + "/healthz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit(f"{url} did not become healthy")
 
 
 # -- load ----------------------------------------------------------------------------------------
@@ -311,14 +281,6 @@ def line(name: str, values: list[float], errors: list[int]) -> str:
 
 
 # -- main ----------------------------------------------------------------------------------------
-
-
-def spawn(args: list[str], env: dict[str, str], *, read_line: bool = False) -> tuple[subprocess.Popen[bytes], str]:
-    log = open(os.environ["BENCH_LOG"], "ab") if os.environ.get("BENCH_LOG") else subprocess.DEVNULL
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE if read_line else subprocess.DEVNULL,
-                            stderr=log, cwd=ROOT)
-    first = proc.stdout.readline().decode().strip() if read_line and proc.stdout else ""
-    return proc, first
 
 
 async def main(args: argparse.Namespace) -> int:

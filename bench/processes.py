@@ -1,0 +1,57 @@
+"""What the benchmarks that run real processes share: a free port, a child, its health, its stop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def wait_for_signal() -> None:
+    """Block until SIGINT or SIGTERM (a child role's main loop)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def spawn(args: list[str], env: dict[str, str], *, read_line: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+    """Start a child in the repository root; with `read_line`, also its first line of output."""
+    log = open(os.environ["BENCH_LOG"], "ab") if os.environ.get("BENCH_LOG") else subprocess.DEVNULL
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE if read_line else subprocess.DEVNULL,
+                            stderr=log, cwd=ROOT)
+    first = proc.stdout.readline().decode().strip() if read_line and proc.stdout else ""
+    return proc, first
+
+
+async def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Poll `url`/healthz until it answers 200; exit when the child died or time ran out."""
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise SystemExit(f"server exited early with {proc.returncode}")
+            try:
+                async with http.get(url + "/healthz") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise SystemExit(f"{url} did not become healthy")
