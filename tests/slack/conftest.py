@@ -31,10 +31,10 @@ from bot.app import Faces, build_web_app  # noqa: E402
 from bot.slack.app import SlackFace  # noqa: E402
 from handlers.config import Settings, parse_config  # noqa: E402
 from handlers.context import Context  # noqa: E402
-from handlers.ports import FixedClock  # noqa: E402
 from handlers.setup import apply_config  # noqa: E402
 from storage.db import Store  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
+from tests.clock import FixedClock  # noqa: E402
 from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser  # noqa: E402
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
