@@ -12,7 +12,8 @@ from pathlib import Path
 import aiohttp
 
 from tests.fakes.teams_connector import FakeConnector, member
-from tests.schedules.serving import Served, wait_until
+from tests.polling import eventually
+from tests.schedules.serving import Served
 from tests.teams.conftest import LEAD, MEMBERS, TEAM_ID, TeamsClient
 from tests.teams.test_crash_e2e import teams_env, teams_toml
 
@@ -37,7 +38,7 @@ async def test_serve_with_teams_logs_and_warns_no_deprecation(tmp_path: Path, db
             async def roster_read() -> bool:
                 return "teams roster read" in log.read_text()
 
-            assert await wait_until(roster_read, timeout=20), log.read_text()[-3000:]
+            await eventually(roster_read, timeout=20, otherwise=lambda: log.read_text()[-3000:])
         finally:
             served.stop()
         assert fake.calls("pagedmembers")
