@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint i18n lock clean
+.PHONY: demo chat test lint i18n lock clean
 
 # Installs exactly what requirements.lock pins (the same versions on every machine), then pulsebot
 # itself without resolving again.
@@ -30,6 +30,14 @@ i18n: $(STAMP)
 # The console face on the embedded SQLite default, with a seeded demo company.
 demo: $(STAMP) i18n
 	DATABASE_URL=$${DATABASE_URL:-sqlite+aiosqlite:///demo.db} $(BIN)/pulsebot chat --demo
+
+# The console on the same demo store as a member (make chat AS=ana) or the global leader (AS=ceo).
+# The demo's own published secret is passed here, explicitly: a store never makes itself a demo.
+AS ?= ana
+chat: $(STAMP) i18n
+	DATABASE_URL=$${DATABASE_URL:-sqlite+aiosqlite:///demo.db} \
+	PULSEBOT_SECRET=$$($(BIN)/python -c 'from handlers.config import DEMO_SECRET; print(DEMO_SECRET)') \
+	$(BIN)/pulsebot chat --demo --as $(AS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
