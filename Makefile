@@ -6,14 +6,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint i18n clean
+.PHONY: demo chat test lint i18n lock clean
 
-$(STAMP): pyproject.toml
+# Installs exactly what requirements.lock pins (the same versions on every machine), then pulsebot
+# itself without resolving again.
+$(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "pulsebot needs Python 3.12+ (found " + sys.version.split()[0] + ")"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+# Re-resolve every dependency (newest versions within pyproject.toml's ranges) into requirements.lock.
+lock: $(STAMP)
+	$(BIN)/uv pip compile --quiet --universal --upgrade --extra dev pyproject.toml -o requirements.lock
 
 i18n: $(STAMP)
 	@for po in handlers/locales/*/LC_MESSAGES/*.po; do \
@@ -23,6 +30,14 @@ i18n: $(STAMP)
 # The console face on the embedded SQLite default, with a seeded demo company.
 demo: $(STAMP) i18n
 	DATABASE_URL=$${DATABASE_URL:-sqlite+aiosqlite:///demo.db} $(BIN)/pulsebot chat --demo
+
+# The console on the same demo store as a member (make chat AS=ana) or the global leader (AS=ceo).
+# The demo's own published secret is passed here, explicitly: a store never makes itself a demo.
+AS ?= ana
+chat: $(STAMP) i18n
+	DATABASE_URL=$${DATABASE_URL:-sqlite+aiosqlite:///demo.db} \
+	PULSEBOT_SECRET=$$($(BIN)/python -c 'from handlers.config import DEMO_SECRET; print(DEMO_SECRET)') \
+	$(BIN)/pulsebot chat --demo --as $(AS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -32,13 +32,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from handlers.config import PulseConfig, PulseSection  # noqa: E402
 from handlers.context import Context  # noqa: E402
 from handlers.drivers import BANK  # noqa: E402
-from handlers.ports import FixedClock  # noqa: E402
 from handlers.reports import build_report  # noqa: E402
 from storage.db import Store  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 
 FIRST_MONDAY = datetime(2023, 1, 2, tzinfo=UTC)
 WINDOW = 12
+
+
+class StoppedClock:
+    """The report's "now": the end of the seeded weeks, the same on every run."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
 
 
 def ts(value: datetime) -> str:
@@ -207,7 +216,7 @@ async def main() -> None:
     await add_model_indexes(store)
     now = FIRST_MONDAY + timedelta(weeks=args.weeks - 1, days=4)
     ctx = Context(store=store, config=PulseConfig(pulse=PulseSection(min_group_size=5)),
-                  secret=b"bench-secret-0123456789", clock=FixedClock(now))
+                  secret=b"bench-secret-0123456789", clock=StoppedClock(now))
     team = "team-042"
     raw = sqlite3.connect(path)
     team_sql = BARE.format(where="team_id = (SELECT id FROM team WHERE name = ?)", limit=WINDOW)

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handlers.errors import ConfigError
 from handlers.identity import qualify
+from storage.db import DEFAULT_URL
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 PLACEHOLDER_SECRETS = {"changethis", "changeme", "secret", "xxx", ""}
@@ -29,7 +30,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
-    database_url: str = "sqlite+aiosqlite:///pulsebot.db"
+    database_url: str = DEFAULT_URL
     pulsebot_config: str = "pulsebot.toml"
     pulsebot_secret: str | None = None
     slack_bot_token: str | None = None

@@ -30,21 +30,73 @@ FIRST_NAMES = (
     "jorge", "laura", "miguel", "paula", "raul", "sara", "alberto", "irene", "hugo", "noa", "mateo",
     "emma", "oliver", "grace", "liam", "ava", "noah", "mia", "leo",
 )
-COMMENTS = {
-    "es": (
-        "Demasiadas reuniones esta semana, poco tiempo para clientes.",
-        "Me gustó mucho la sesión con el cliente de Valencia.",
-        "Necesitamos prioridades más claras para el trimestre.",
-        "El equipo se ha apoyado muchísimo con la incidencia del martes.",
-        "Carga de trabajo alta, pero asumible.",
-    ),
-    "en": (
-        "Too many meetings this week, little time with clients.",
-        "Loved the customer call on Thursday, we learned a lot.",
-        "We need clearer priorities for the quarter.",
-        "Great teamwork during Tuesday's incident.",
-        "Heavy week, but manageable.",
-    ),
+# What a team writes beside an answer, by the answer's mood (low 1-2, mid 3, high 4-5). Each round
+# draws from a shuffled deck per mood, so no sentence appears twice in one round.
+COMMENTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "es": {
+        "low": (
+            "Demasiadas reuniones esta semana, casi no he podido atender a clientes.",
+            "Vamos apagando fuegos todo el rato y nadie mira lo importante.",
+            "La incidencia del martes nos dejó agotados; faltó gente de guardia.",
+            "No tengo claro qué es prioritario: cada día cambia.",
+            "Me siento solo con los tickets difíciles, nadie tiene tiempo para revisarlos.",
+            "El cambio de horario nos ha descolocado y nadie lo explicó bien.",
+            "Semana dura: tres escalados y ninguna respuesta de producto.",
+            "Necesito desconectar; llevo dos fines de semana contestando correos.",
+        ),
+        "mid": (
+            "Carga de trabajo alta, pero asumible.",
+            "Semana normal, sin grandes sorpresas.",
+            "Bien en general, aunque la herramienta de tickets va lenta.",
+            "Algo de caos el lunes, luego se ordenó.",
+            "Me falta contexto sobre la hoja de ruta del trimestre.",
+            "Estaría bien tener la reunión de equipo más corta.",
+            "Todo correcto; a ver si cerramos el tema de las vacaciones.",
+            "Ni bien ni mal: mucho correo y pocas llamadas.",
+        ),
+        "high": (
+            "Me gustó mucho la sesión con el cliente de Valencia.",
+            "El equipo se ha apoyado muchísimo con la incidencia del martes.",
+            "Por fin hemos cerrado el backlog de devoluciones.",
+            "Gracias a Marta por la formación del nuevo panel, muy útil.",
+            "Buen ambiente y un cliente contento que nos escribió para agradecerlo.",
+            "Me encanta que ahora podamos decidir nosotros el turno de guardia.",
+            "Semana tranquila y productiva, da gusto.",
+            "La nueva plantilla de respuestas nos ahorra muchísimo tiempo.",
+        ),
+    },
+    "en": {
+        "low": (
+            "Too many meetings this week, hardly any time with customers.",
+            "Priorities changed twice since Monday; hard to plan anything.",
+            "The release slipped again and nobody said why.",
+            "I'm stretched thin covering for two people on leave.",
+            "Tuesday's outage was rough and the postmortem felt like blame.",
+            "I keep getting pulled into support and can't finish my own work.",
+            "Feeling a bit burnt out after the launch crunch.",
+            "Our roadmap and what sales promises don't match.",
+        ),
+        "mid": (
+            "Heavy week, but manageable.",
+            "An ordinary week, nothing to flag.",
+            "Good overall, though the CI pipeline is painfully slow.",
+            "Mixed week: the planning was vague, the work itself was fine.",
+            "Would like fewer status meetings and more focus time.",
+            "Okay, but I'm still waiting on feedback for my design doc.",
+            "Busy but steady; the new on-call rota helps.",
+            "Fine. Looking forward to the offsite.",
+        ),
+        "high": (
+            "Loved the customer call on Thursday, we learned a lot.",
+            "Great teamwork during Tuesday's incident.",
+            "Shipping the onboarding flow felt really good.",
+            "Thanks to Oliver for pairing with me on the billing bug.",
+            "Clear priorities this sprint, finally.",
+            "Customers are already using the new export; nice to see.",
+            "Best retro we've had in months.",
+            "Calm, focused week. More of these please.",
+        ),
+    },
 }
 # Used when pulsebot.toml names no team: the same company the example pulsebot.toml describes.
 DEMO_CONFIG = {
@@ -139,10 +191,10 @@ async def seed(
                     for u in users
                 ])
                 if answered:
+                    decks = comment_decks(rng, locale)
                     await conn.execute(insert(Response), [
                         _answer(rng, round_id, respondent_key(ctx.secret, f"console:{u}", round_id=round_id), base,
-                                driver_for(period_ordinal("weekly", start)), enps,
-                                locale)
+                                driver_for(period_ordinal("weekly", start)), enps, decks)
                         for u in answered
                     ])
                 step += 1
@@ -156,14 +208,24 @@ async def seed(
 
 
 def _answer(rng: random.Random, round_id: int | None, key: str, base: float, driver: str, enps: bool,
-            locale: str) -> dict:
+            decks: dict[str, list[str]]) -> dict:
     mood = min(5, max(1, round(rng.gauss(base, 0.8))))
     return {
         "round_id": round_id, "respondent_key": key, "mood": mood, "driver": driver,
         "driver_score": min(5, max(1, round(rng.gauss(base - 0.2, 0.9)))),
         "enps": min(10, max(0, round(rng.gauss(7.2, 2.0)))) if enps else None,
-        "comment": rng.choice(COMMENTS[locale]) if rng.random() < 0.18 else None,
+        "comment": _comment(decks, mood) if rng.random() < 0.18 else None,
     }
+
+
+def comment_decks(rng: random.Random, locale: str) -> dict[str, list[str]]:
+    """One round's comments, shuffled per mood; each is drawn once at most."""
+    return {tone: rng.sample(lines, k=len(lines)) for tone, lines in COMMENTS[locale].items()}
+
+
+def _comment(decks: dict[str, list[str]], mood: int) -> str | None:
+    deck = decks["low" if mood <= 2 else "mid" if mood == 3 else "high"]
+    return deck.pop() if deck else None  # an exhausted deck: this answer comes without a comment
 
 
 async def _chairs(conn, rng: random.Random, team_id: int | None, name: str, locale: str, users: list[str],  # noqa: ANN001

@@ -130,20 +130,3 @@ class SystemClock:
     def now(self) -> datetime:
         """The current UTC time."""
         return datetime.now(UTC)
-
-
-class FixedClock:
-    """A clock a test or a demo sets and moves by hand."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        """The set time."""
-        return self.at
-
-    def move(self, **delta: float) -> None:
-        """Move forward by a timedelta's keyword arguments (hours=1, days=2)."""
-        from datetime import timedelta
-
-        self.at += timedelta(**delta)

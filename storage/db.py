@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-DEFAULT_URL = "sqlite+aiosqlite:///pulsebot.db"
+DEFAULT_URL = "sqlite+aiosqlite:///pulsebot.db"  # the one default: an embedded file beside the process
 
 
 def normalize_url(url: str) -> str:

@@ -13,8 +13,8 @@ import pytest
 
 from handlers.config import parse_config
 from handlers.context import Context
-from handlers.ports import FixedClock
 from handlers.setup import apply_config
+from tests.clock import FixedClock
 from tests.dbutil import fresh_store
 
 POSTGRES_URL = os.environ.get("PULSEBOT_TEST_POSTGRES_URL")

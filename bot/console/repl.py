@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
 
 from bot.console.render import render
 from handlers import chairs, checkins
 from handlers.commands import run_command
+from handlers.config import TeamConfig
 from handlers.context import Context
 from handlers.i18n import t
+from handlers.inbox import nothing_open
 from handlers.interactions import dispatch, typed_reply
 from handlers.members import actor_locale, upsert_member
 from handlers.messages import Button, Form, Message, Outcome
 from handlers.ports import Actor, Where
+from schedules import timing
+from schedules.jobs import team_timezone
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +62,14 @@ class ConsoleChat:
                 break
             await self.handle(line)
 
-    async def show_inbox(self) -> None:
-        """Every delivered, open, unanswered check-in, asked question by question."""
-        for delivery_id in await checkins.inbox(self.ctx, self.actor):
+    async def show_inbox(self) -> bool:
+        """Every delivered, open, unanswered check-in, asked question by question; False if none."""
+        open_ones = await checkins.inbox(self.ctx, self.actor)
+        for delivery_id in open_ones:
             _, message, _ = await checkins.delivery_message(self.ctx, delivery_id=delivery_id)
             if not await self.ask(message):
-                return
+                break
+        return bool(open_ones)
 
     async def handle(self, line: str) -> None:
         """One line typed at the prompt."""
@@ -72,7 +79,8 @@ class ConsoleChat:
         if line in ("/help", "/ayuda", "?"):
             self.write(t("console.help", await actor_locale(self.ctx, self.actor)))
         elif line == "/inbox":
-            await self.show_inbox()
+            if not await self.show_inbox():
+                self.write(await nothing_open(self.ctx, self.actor, next_opening=self._next_opening))
         elif line.startswith("/"):
             command, _, rest = line[1:].partition(" ")
             await self.apply(await run_command(self.ctx, self.actor, self.where, command, rest))
@@ -90,6 +98,9 @@ class ConsoleChat:
         outcome = await dispatch(self.ctx, self.actor, self.where, action=button.action, value=button.value,
                                  fields=fields)
         await self.apply(outcome)
+
+    def _next_opening(self, team: TeamConfig, after: datetime, zones: Iterable[str]) -> datetime:
+        return timing.next_opening(team.checkin, team_timezone(self.ctx, team), after, zones).opens_at
 
     async def ask(self, message: Message) -> bool:
         """Show a message and ask its questions in turn; False if the person typed a command instead."""

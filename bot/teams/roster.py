@@ -1,4 +1,4 @@
-"""Team rosters from Teams: the members of a configured team or chat, read with the SDK's TeamsInfo.
+"""Team rosters from Teams: the members of a configured team or chat, read from the Bot Connector.
 
 Called when the app is installed in a team or group chat and whenever members come or go; the
 whole roster is read again (paged), so a missed event is repaired by the next one.
@@ -7,10 +7,9 @@ whole roster is read again (paged), so a missed event is repaired by the next on
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from microsoft_agents.activity import ChannelAccount, ConversationAccount
-from microsoft_agents.hosting.core import TurnContext
+from microsoft_agents.hosting.core import ConnectorClientBase, TurnContext
 
 from bot.teams.activities import channel_data, tenant_of
 from bot.teams.messenger import PLATFORM, base_conversation, dump_reference
@@ -23,21 +22,20 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 500  # the connector's maximum page
 
 
-async def _members(context: TurnContext) -> list[Any]:
-    # Imported on first use: the package logs a deprecation warning through the root logger at
-    # import time, which would configure logging before the CLI does.
-    from microsoft_agents.hosting.teams import TeamsInfo
-
+async def _members(context: TurnContext) -> list[ChannelAccount]:
+    # The Bot Connector's `GET /v3/conversations/{id}/pagedmembers`, through the connector client
+    # the adapter put on this turn; for a team the conversation is the team's id. One page per
+    # call: follow the continuation token until there is none.
+    # https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference#get-conversation-paged-members
+    connector = context.services.get(ConnectorClientBase)
+    if connector is None:
+        raise RuntimeError("no connector client on this turn")
     activity = context.activity
-    team_id = channel_data(activity).get("team", {}).get("id")
-    if team_id:
-        result = await TeamsInfo.get_paged_team_members(context, team_id, PAGE_SIZE)
-        return list(result.members or [])
-    # A group or meeting chat: TeamsInfo reads one page per call, so follow the token here.
-    members: list[Any] = []
+    conversation = channel_data(activity).get("team", {}).get("id") or activity.conversation.id
+    members: list[ChannelAccount] = []
     token: str | None = None
     while True:
-        page = await TeamsInfo.get_paged_members(context, PAGE_SIZE, token)
+        page = await connector.conversations.get_conversation_paged_members(conversation, PAGE_SIZE, token)
         members.extend(page.members or [])
         token = page.continuation_token
         if not token:

@@ -19,12 +19,13 @@ from handlers.closing import close_team_round
 from handlers.commands import run_command
 from handlers.interactions import dispatch
 from handlers.messages import plain_text
-from handlers.ports import Actor, FixedClock, Where
+from handlers.ports import Actor, Where
 from handlers.privacy import forget, pulse_me
 from handlers.report_render import report_csv, report_json, report_text
 from handlers.reports import build_report
 from handlers.retention import purge_expired
 from storage.models import Delivery, Response, RoundComment
+from tests.clock import FixedClock
 
 DM = Where(conversation="dm", kind="dm")
 MEMBERS = ["ana", "bea", "carlos", "dani", "eva", "fede", "gala", "hugo", "ines", "juan", "kike", "lola"]
@@ -222,8 +223,8 @@ async def test_keys_differ_in_every_round_so_two_teams_cannot_be_matched_against
 async def test_reminders_are_marked_on_every_due_delivery_answered_or_not(make_ctx):
     """`reminded_at` set only for non-answerers told a copy of the store who had answered by then."""
     from bot.console.messenger import ConsoleMessenger
-    from handlers.ports import FixedClock as Clock
     from schedules.jobs import send_reminders
+    from tests.clock import FixedClock as Clock
 
     ctx = await make_ctx(CONFIG)
     ctx.messengers["console"] = ConsoleMessenger()

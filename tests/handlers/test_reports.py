@@ -19,11 +19,12 @@ from handlers.context import Context
 from handlers.errors import Invalid, NotFound
 from handlers.i18n import t
 from handlers.messages import Chart, Message, plain_text
-from handlers.ports import Actor, FixedClock, Where
+from handlers.ports import Actor, Where
 from handlers.report_render import report_csv, report_json, report_message, report_text
 from handlers.reports import SUPPRESSED, Mood, build_report
 from handlers.team_pulse import parse_request
 from storage.models import Delivery, EmptyChair, Impact, Leader, Member, Response, Round, Team
+from tests.clock import FixedClock
 from tests.dbutil import fresh_store
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday

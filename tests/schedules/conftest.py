@@ -21,9 +21,3 @@ async def world(tmp_path):
     ctx, inbox = await make_ctx(tmp_path)
     yield ctx, inbox
     await ctx.store.dispose()
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "postgres: needs PULSEBOT_TEST_POSTGRES_URL (a PostgreSQL the test may wipe); skipped without it"
-    )

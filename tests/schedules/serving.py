@@ -110,13 +110,3 @@ class Served:
                 self.proc.wait()
         if not self._out.closed:
             self._out.close()
-
-
-async def wait_until(predicate, timeout: float, step: float = 0.02) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if await predicate():
-            return True
-        await asyncio.sleep(step)
-    return False

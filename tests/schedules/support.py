@@ -16,10 +16,11 @@ from handlers.config import parse_config
 from handlers.context import Context
 from handlers.members import sync_roster
 from handlers.messages import Message
-from handlers.ports import Actor, FixedClock, Recipient, SendError, Sent
+from handlers.ports import Actor, Recipient, SendError, Sent
 from handlers.setup import apply_config
 from storage.db import Store
 from storage.migrate import upgrade
+from tests.clock import FixedClock
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from datetime import UTC, datetime
 
@@ -20,6 +19,7 @@ from schedules.listing import format_rows, next_jobs
 from schedules.meetings import post_meeting_chair
 from schedules.outbox import Sender
 from storage.models import Delivery, EmptyChair, Round
+from tests.polling import eventually
 from tests.schedules.support import BASE_CONFIG, Inbox, add_members, make_ctx
 
 MADRID = "Europe/Madrid"
@@ -134,10 +134,7 @@ async def test_runner_on_sqlite_leads_catches_up_and_delivers(world):
     try:
         assert await runner.wait_until_holder(5)
         assert runner.health() == {"ok": True, "scheduler": "running", "clock_holder": True}
-        for _ in range(200):
-            if len(inbox.received) == 2:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: len(inbox.received) == 2, timeout=4)
     finally:
         await runner.stop()
     assert sorted(r.user_id for r in inbox.received) == ["ana", "eva"]

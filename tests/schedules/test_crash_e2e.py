@@ -18,7 +18,8 @@ from handlers.setup import apply_config
 from storage.models import Delivery
 from tests.dbutil import fresh_store
 from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser
-from tests.schedules.serving import SECRET, Served, serve_env, team_toml, wait_until
+from tests.polling import eventually
+from tests.schedules.serving import SECRET, Served, serve_env, team_toml
 
 PG_URL = os.environ.get("PULSEBOT_TEST_POSTGRES_URL", "")
 
@@ -61,7 +62,7 @@ async def test_sigkill_halfway_through_a_500_member_round_delivers_each_exactly_
         first = Served(env, tmp_path / "serve-1.log")
         try:
             await first.wait_healthy()
-            assert await wait_until(lambda: _at_least(fake, 250), timeout=60)
+            await eventually(lambda: _at_least(fake, 250), timeout=60)
         finally:
             first.kill()
         at_kill = len(fake.calls("chat.postMessage"))
@@ -69,7 +70,7 @@ async def test_sigkill_halfway_through_a_500_member_round_delivers_each_exactly_
         second = Served(env, tmp_path / "serve-2.log")
         try:
             await second.wait_healthy()
-            assert await wait_until(lambda: _all_sent(ctx, 500), timeout=60), await counts(ctx)
+            await eventually(lambda: _all_sent(ctx, 500), timeout=60, otherwise=lambda: counts(ctx))
         finally:
             second.stop()
         assert_exactly_one_each(fake, members)
@@ -87,12 +88,12 @@ async def test_two_serve_replicas_on_postgres_deliver_once_and_the_survivor_take
         replicas = [Served(env, tmp_path / "serve-a.log"), Served(env, tmp_path / "serve-b.log")]
         try:
             bodies = [await r.wait_healthy() for r in replicas]
-            assert await wait_until(lambda: _one_holder(replicas), timeout=15)
+            await eventually(lambda: _one_holder(replicas), timeout=15)
             holder, survivor = await _split(replicas)
-            assert await wait_until(lambda: _at_least(fake, 20), timeout=30)
+            await eventually(lambda: _at_least(fake, 20), timeout=30)
             holder.kill()
-            assert await wait_until(lambda: _holds(survivor), timeout=15), "the survivor never took over"
-            assert await wait_until(lambda: _all_sent(ctx, 60), timeout=60), await counts(ctx)
+            await eventually(lambda: _holds(survivor), timeout=15, otherwise=lambda: "the survivor never took over")
+            await eventually(lambda: _all_sent(ctx, 60), timeout=60, otherwise=lambda: counts(ctx))
         finally:
             for r in replicas:
                 r.stop()

@@ -18,6 +18,7 @@ from schedules.leader_lock import LeaderLock
 from schedules.outbox import Sender
 from storage.db import Store
 from storage.models import Delivery
+from tests.polling import eventually
 from tests.schedules.support import BASE_CONFIG, add_members, make_ctx
 
 PG_URL = os.environ.get("PULSEBOT_TEST_POSTGRES_URL", "")
@@ -55,16 +56,6 @@ async def statuses(ctx) -> list[str]:
         return list((await session.exec(select(Delivery.status))).all())
 
 
-async def wait_for(predicate, timeout: float = 10.0) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if await predicate():
-            return True
-        await asyncio.sleep(0.05)
-    return False
-
-
 async def test_only_one_replica_holds_the_clock_lock(replicas):
     a, b, _ = replicas
     first, second = LeaderLock(a.store), LeaderLock(b.store)
@@ -81,8 +72,8 @@ async def test_two_replicas_deliver_a_round_exactly_once(replicas):
     one = await run_clock(a, poll=0.05, retry_every=0.2, check_every=0.2)
     two = await run_clock(b, poll=0.05, retry_every=0.2, check_every=0.2)
     try:
-        assert await wait_for(lambda: _async(one.is_holder or two.is_holder))
-        assert await wait_for(lambda: _all_sent(a, 60))
+        await eventually(lambda: _async(one.is_holder or two.is_holder), timeout=10)
+        await eventually(lambda: _all_sent(a, 60), timeout=10)
     finally:
         await one.stop()
         await two.stop()
@@ -114,8 +105,8 @@ async def test_survivor_takes_over_when_the_holder_dies(replicas):
                 text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted")
             )
         assert await two.wait_until_holder(5)
-        assert await wait_for(lambda: _async(not one.is_holder))  # the old holder noticed and stepped down
-        assert await wait_for(lambda: _all_sent(b, 60))
+        await eventually(lambda: _async(not one.is_holder), timeout=10)  # the old holder noticed and stepped down
+        await eventually(lambda: _all_sent(b, 60), timeout=10)
     finally:
         await two.stop()
         await one.stop()

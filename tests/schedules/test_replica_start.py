@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import text
 
 from storage.db import Store
-from tests.schedules.serving import Served, serve_env, team_toml, wait_until
+from tests.polling import eventually
+from tests.schedules.serving import Served, serve_env, team_toml
 from tests.schedules.test_crash_e2e import _holds, fake_for
 
 PG_URL = os.environ.get("PULSEBOT_TEST_POSTGRES_URL", "")
@@ -43,7 +44,7 @@ async def test_two_replicas_started_together_on_an_empty_database_both_come_up_t
                 for r in replicas:
                     await r.wait_healthy()
                 pair = replicas
-                assert await wait_until(lambda pair=pair: _exactly_one_holder(pair), timeout=15), f"round {n}"
+                await eventually(lambda pair=pair: _exactly_one_holder(pair), timeout=15, otherwise=lambda n=n: f"round {n}")
             finally:
                 for r in replicas:
                     r.stop()

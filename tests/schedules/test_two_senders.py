@@ -12,7 +12,8 @@ import subprocess
 import sys
 
 from tests.fakes.slack_api import FakeSlack
-from tests.schedules.serving import LAUNCHER, ROOT, Served, serve_env, team_toml, wait_until
+from tests.polling import eventually
+from tests.schedules.serving import LAUNCHER, ROOT, Served, serve_env, team_toml
 from tests.schedules.test_crash_e2e import assert_exactly_one_each, fake_for
 
 # Calls already on the wire when a 429 is answered may still arrive just after it.
@@ -39,7 +40,7 @@ async def test_checkins_send_beside_serve_never_posts_inside_a_rate_limit_pause(
         served = Served(env, tmp_path / "serve.log")
         try:
             body = await served.wait_healthy()
-            assert await wait_until(lambda: _holder(served), timeout=20), served.log.read_text()[-2000:]
+            await eventually(lambda: _holder(served), timeout=20, otherwise=lambda: served.log.read_text()[-2000:])
             assert body["ok"]
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, str(LAUNCHER), "checkins", "send", "--team", "soporte", cwd=ROOT, env=env,

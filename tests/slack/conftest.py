@@ -11,13 +11,11 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-import asyncio  # noqa: E402
 import hashlib  # noqa: E402
 import hmac  # noqa: E402
-import inspect  # noqa: E402
 import json  # noqa: E402
 import time  # noqa: E402
-from collections.abc import AsyncIterator, Callable  # noqa: E402
+from collections.abc import AsyncIterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
@@ -31,10 +29,10 @@ from bot.app import Faces, build_web_app  # noqa: E402
 from bot.slack.app import SlackFace  # noqa: E402
 from handlers.config import Settings, parse_config  # noqa: E402
 from handlers.context import Context  # noqa: E402
-from handlers.ports import FixedClock  # noqa: E402
 from handlers.setup import apply_config  # noqa: E402
 from storage.db import Store  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
+from tests.clock import FixedClock  # noqa: E402
 from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser  # noqa: E402
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -69,20 +67,6 @@ def sign(body: str, ts: int | None = None, secret: str = SIGNING_SECRET) -> dict
     ts = int(time.time()) if ts is None else ts
     digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
     return {"X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": f"v0={digest}"}
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """Poll a condition on the real servers (work after an ack happens in the background)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 @dataclass
@@ -183,7 +167,3 @@ async def slack(tmp_path: Any, request: pytest.FixtureRequest) -> AsyncIterator[
         await runner.cleanup()
         await face.stop()
         await ctx.store.dispose()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "report_worker: start the Slack face's report worker process")

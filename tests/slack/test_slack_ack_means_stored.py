@@ -29,8 +29,9 @@ from schedules.outbox import Sender
 from storage.models import Member, Response
 from tests.dbutil import fresh_store
 from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser
+from tests.polling import eventually
 from tests.schedules.serving import SECRET, Served, serve_env, team_toml
-from tests.slack.conftest import SIGNING_SECRET, TEAM_ID, SlackHarness, eventually
+from tests.slack.conftest import SIGNING_SECRET, TEAM_ID, SlackHarness
 
 MEMBERS = ["U1", "U2", "U3"]
 

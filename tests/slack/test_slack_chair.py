@@ -7,7 +7,7 @@ import json
 from sqlmodel import select
 
 from storage.models import EmptyChair, Impact
-from tests.slack.conftest import eventually
+from tests.polling import eventually
 
 
 def buttons(message: dict) -> list[dict]:

@@ -17,7 +17,8 @@ from bot.app import build_faces, build_web_app
 from bot.slack.app import EVENTS_PATH
 from handlers.config import Settings
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import CHANNELS, SIGNING_SECRET, TEAM_ID, USERS, eventually, make_ctx, sign
+from tests.polling import eventually
+from tests.slack.conftest import CHANNELS, SIGNING_SECRET, TEAM_ID, USERS, make_ctx, sign
 
 
 def _command(command: str, text: str, user: str, response_url: str) -> str:

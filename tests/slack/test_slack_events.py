@@ -7,7 +7,7 @@ from sqlmodel import select
 from handlers.checkins import open_round
 from schedules.outbox import Sender
 from storage.models import Member, Response, TeamMember
-from tests.slack.conftest import eventually
+from tests.polling import eventually
 
 
 def dm_message(user: str, text: str, channel: str) -> dict:

@@ -30,7 +30,8 @@ from handlers.ports import Recipient, SendError
 from schedules.outbox import Sender
 from storage.migrate import _config
 from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser
-from tests.slack.conftest import CHANNELS, SIGNING_SECRET, TEAM_ID, USERS, SlackHarness, eventually, make_ctx
+from tests.polling import eventually
+from tests.slack.conftest import CHANNELS, SIGNING_SECRET, TEAM_ID, USERS, SlackHarness, make_ctx
 
 NEW_TEAM = ("T0NEW", "Ventas SL")
 NEW_USERS = [FakeUser(f"U9{i}", f"vendedor{i}", locale="es-ES", team_id="T0NEW") for i in range(3)]

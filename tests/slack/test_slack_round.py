@@ -9,7 +9,7 @@ from handlers.checkins import open_round
 from handlers.i18n import t
 from schedules.outbox import Sender
 from storage.models import Member, Response, TeamMember
-from tests.slack.conftest import eventually
+from tests.polling import eventually
 
 
 def actions_of(message: dict) -> list[list[dict]]:

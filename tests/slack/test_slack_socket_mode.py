@@ -7,7 +7,8 @@ import pytest
 from bot.slack.app import SlackFace
 from handlers.config import Settings
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import CHANNELS, TEAM_ID, USERS, eventually, make_ctx
+from tests.polling import eventually
+from tests.slack.conftest import CHANNELS, TEAM_ID, USERS, make_ctx
 
 
 async def test_a_slash_command_over_socket_mode_is_acked_and_answered(tmp_path):

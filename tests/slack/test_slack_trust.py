@@ -10,7 +10,8 @@ from sqlmodel import select
 from handlers.config import parse_config
 from schedules.meetings import post_meeting_chair
 from storage.models import EmptyChair
-from tests.slack.conftest import CONFIG, eventually
+from tests.polling import eventually
+from tests.slack.conftest import CONFIG
 
 URLS = ("https://evil.example/login", "www.x.com", "example.com", "mailto:bob@corp.example", "10.0.0.1")
 

@@ -29,7 +29,8 @@ from handlers.setup import apply_config
 from storage.models import Delivery, Member
 from tests.dbutil import fresh_store
 from tests.fakes.teams_connector import FakeConnector
-from tests.schedules.serving import ROOT, SECRET, Served, quiet_weekday, wait_until
+from tests.polling import eventually
+from tests.schedules.serving import ROOT, SECRET, Served, quiet_weekday
 from tests.teams.conftest import BOT_ID, TEAM_ID, TENANT
 
 USERS = [f"29:u{i:02d}" for i in range(8)]
@@ -109,7 +110,10 @@ async def test_serve_killed_with_checkins_stored_but_unanswered_never_sends_a_se
                 seen = Counter((await statuses(ctx)).values())
                 return fake.held == HELD and seen == {"sent": len(USERS) - HELD - 1, "failed": 1, "sending": HELD}
 
-            assert await wait_until(in_flight, timeout=30), (fake.held, await statuses(ctx))
+            async def seen() -> tuple[int, dict[str, str]]:
+                return fake.held, await statuses(ctx)
+
+            await eventually(in_flight, timeout=30, otherwise=seen)
         finally:
             first.kill()  # the connector has the two cards; pulsebot never heard back
         assert len(fake.calls("send")) == len(USERS) - 1
@@ -123,7 +127,7 @@ async def test_serve_killed_with_checkins_stored_but_unanswered_never_sends_a_se
                     "sent": len(USERS) - HELD - 1, "failed": 1, "uncertain": HELD}
 
             # Rows left 'sending' get the recovery's grace (10 s after their claim), then are settled.
-            assert await wait_until(settled, timeout=40), await statuses(ctx)
+            await eventually(settled, timeout=40, otherwise=lambda: statuses(ctx))
         finally:
             second.stop()
 

@@ -19,7 +19,8 @@ from handlers.config import Settings
 from handlers.i18n import t
 from tests.fakes.slack_api import FakeSlack, FakeUser
 from tests.fakes.teams_connector import FakeConnector
-from tests.slack.conftest import CHANNELS, SIGNING_SECRET, TEAM_ID, USERS, SlackHarness, eventually, make_ctx
+from tests.polling import eventually
+from tests.slack.conftest import CHANNELS, SIGNING_SECRET, TEAM_ID, USERS, SlackHarness, make_ctx
 from tests.teams.conftest import TeamsClient, User, card_texts
 
 CONFIG: dict[str, Any] = {
