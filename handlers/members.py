@@ -37,11 +37,6 @@ def stable_key(secret: bytes, member_key: str) -> str:
     return hmac.new(secret, member_key.encode(), hashlib.sha256).hexdigest()
 
 
-def member_key(member: Member) -> str:
-    """The same identity string `Actor.key` gives."""
-    return f"{member.platform}:{member.user_id}"
-
-
 def valid_timezone(value: str | None) -> str | None:
     """The time zone if zoneinfo knows it, else None (platforms send odd values)."""
     if not value:
