@@ -44,7 +44,6 @@ class Team(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, unique=True)
-    workspace_id: int | None = Field(default=None, foreign_key="workspace.id")
     slack_channel: str | None = Field(default=None, max_length=64)
     teams_conversation: str | None = Field(default=None, max_length=300)
     locale: str | None = Field(default=None, max_length=8)
