@@ -29,11 +29,10 @@ from handlers.messages import (
 )
 from handlers.ports import Actor, Where
 from handlers.safe_text import clean_text
-from storage.models import EmptyChair, Impact, Leader, Team
+from storage.models import IMPACT_EFFECTS, EmptyChair, Impact, Leader, Team
 
 logger = logging.getLogger(__name__)
 
-EFFECTS = ("better", "worse", "no_change", "unknown")
 TOPIC_LIMIT = 200
 WHO_LIMIT = 200
 NOTE_LIMIT = 1000
@@ -116,7 +115,7 @@ def impact_form(chair_id: int, locale: str, topic: str = "") -> Form:
                 t("chair.form_effect", locale),
                 kind="select",
                 required=True,
-                options=tuple(Option(t(f"chair.effect.{e}", locale), e) for e in EFFECTS),
+                options=tuple(Option(t(f"chair.effect.{e}", locale), e) for e in IMPACT_EFFECTS),
             ),
             Field("who", t("chair.form_who", locale), max_length=WHO_LIMIT,
                   placeholder=t("chair.form_who_hint", locale)),
@@ -139,7 +138,7 @@ async def add_impact(
 ) -> Outcome:
     """Record one impact; the card's tally is redrawn in place."""
     who, note = clean_text(who).strip(), clean_text(note).strip()
-    if effect not in EFFECTS:
+    if effect not in IMPACT_EFFECTS:
         raise Invalid("chair.bad_effect")
     if len(who) > WHO_LIMIT:
         raise Invalid("chair.who_too_long", limit=WHO_LIMIT, length=len(who))
@@ -216,7 +215,7 @@ async def close_chair(ctx: Context, actor: Actor, where: Where, *, chair_id: int
 
 async def _tally(session: AsyncSession, chair_id: int) -> dict[str, int]:
     stmt = select(Impact.effect, func.count()).where(Impact.chair_id == chair_id).group_by(Impact.effect)
-    counts = {e: 0 for e in EFFECTS}
+    counts = {e: 0 for e in IMPACT_EFFECTS}
     for effect, n in (await session.exec(stmt)).all():
         counts[effect] = n
     return counts
@@ -237,7 +236,7 @@ async def _card(session: AsyncSession, chair: EmptyChair) -> Message:
     blocks: list = [Text(t("chair.title", locale), "heading"), Text(t("chair.question", locale), "strong")]
     if chair.topic:
         blocks.append(Text(chair.topic, "quote"))
-    blocks.append(Facts(tuple((t(f"chair.effect.{e}", locale), str(counts[e])) for e in EFFECTS)))
+    blocks.append(Facts(tuple((t(f"chair.effect.{e}", locale), str(counts[e])) for e in IMPACT_EFFECTS)))
     recent = (
         await session.exec(
             select(Impact).where(Impact.chair_id == chair.id).order_by(col(Impact.id).desc()).limit(SHOWN_IMPACTS)
@@ -269,7 +268,7 @@ async def _summary(session: AsyncSession, chair: EmptyChair) -> Message:
     if total == 0:
         blocks.append(Notice(t("chair.summary_empty", locale), "warning"))
     else:
-        blocks.append(Facts(tuple((t(f"chair.effect.{e}", locale), str(counts[e])) for e in EFFECTS)))
+        blocks.append(Facts(tuple((t(f"chair.effect.{e}", locale), str(counts[e])) for e in IMPACT_EFFECTS)))
     impacts = (await session.exec(select(Impact).where(Impact.chair_id == chair.id).order_by(col(Impact.id)))).all()
     unknown = [i for i in impacts if i.effect == "unknown"]
     if unknown:

@@ -48,11 +48,6 @@ class OpenedRound:
     new_deliveries: int
 
 
-def team_tz(ctx: Context, team: Team) -> str:
-    """The team's time zone, else the configured default."""
-    return team.timezone or ctx.config.pulse.timezone
-
-
 def is_closed(rnd: Round, now: datetime) -> bool:
     """Closed by the clock or past its window."""
     return rnd.closed_at is not None or now >= as_utc(rnd.closes_at)
@@ -101,7 +96,7 @@ async def open_round(
     window = cfg.checkin.window_hours if cfg else 72
     async with ctx.store.session() as session:
         team = await _team(session, team_name)
-        tz = team_tz(ctx, team)
+        tz = ctx.config.team_timezone(team)
         period, start = period_of(cadence, now.astimezone(ZoneInfo(tz)).date())
         rnd = (await session.exec(select(Round).where(Round.team_id == team.id, Round.period == period))).first()
         created = rnd is None
@@ -189,7 +184,7 @@ async def delivery_message(
         if is_closed(rnd, ctx.clock.now()):
             raise Closed("checkin.closed")
         locale = await member_locale(session, ctx, member, team)
-        tz = member.timezone or team_tz(ctx, team)
+        tz = member.timezone or ctx.config.team_timezone(team)
         message = checkin_message(
             rnd, locale=locale, tz=tz, name=member.name, reminder=reminder, min_group_size=ctx.min_group_size
         )
@@ -273,7 +268,7 @@ async def record_answer(
             if attempt == 2:  # a double tap raced us twice: give up loudly rather than loop
                 raise
     assert response is not None  # set in the loop, which either breaks or raises
-    tz = member.timezone or team_tz(ctx, team)
+    tz = member.timezone or ctx.config.team_timezone(team)
     notice = recorded_notice(response, locale, closes_text(rnd, locale, tz))
     message = checkin_message(
         rnd, locale=locale, tz=tz, name=member.name, response=response, notice=notice,

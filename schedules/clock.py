@@ -103,7 +103,7 @@ async def build_scheduler(
         zones = await jobs.roster_zones(ctx, team.name)
         scheduler.add_job(
             jobs.open_team_round,
-            OpeningTrigger(team.checkin, jobs.team_timezone(ctx, team), zones),
+            OpeningTrigger(team.checkin, ctx.config.team_timezone(team), zones),
             args=(ctx, team.name, wake, roster_sync),
             id=f"checkin.open:{team.name}",
             name=f"open the check-in round of {team.name}",
@@ -141,7 +141,7 @@ async def refresh_openings(ctx: Context, scheduler: AsyncIOScheduler) -> int:
             continue
         zones = frozenset(await jobs.roster_zones(ctx, team.name))
         if zones != job.trigger.zones:
-            job.reschedule(OpeningTrigger(team.checkin, jobs.team_timezone(ctx, team), set(zones)))
+            job.reschedule(OpeningTrigger(team.checkin, ctx.config.team_timezone(team), set(zones)))
             changed += 1
             logger.info("opening re-timed for new time zones", extra={"team": team.name, "zones": len(zones)})
     return changed

@@ -19,7 +19,6 @@ from sqlmodel import col, select, update
 
 from handlers.checkins import OpenedRound, answered_members, delivery_message, open_round
 from handlers.closing import close_due_rounds
-from handlers.config import TeamConfig
 from handlers.context import Context
 from handlers.errors import PulseError
 from handlers.ports import Messenger, Recipient, SendError
@@ -27,11 +26,6 @@ from schedules import timing
 from storage.models import Delivery, Member, Round, Team, TeamMember
 
 logger = logging.getLogger(__name__)
-
-
-def team_timezone(ctx: Context, team: TeamConfig) -> str:
-    """The team's zone, else the configured default (as `handlers.checkins.team_tz`)."""
-    return team.timezone or ctx.config.pulse.timezone
 
 
 async def roster_zones(ctx: Context, team_name: str) -> set[str]:
@@ -67,7 +61,7 @@ async def open_team_round(
     if team is None:
         logger.warning("clock job for a team no longer configured", extra={"team": team_name})
         return None
-    tz = team_timezone(ctx, team)
+    tz = ctx.config.team_timezone(team)
     zones = await roster_zones(ctx, team_name)
     now = ctx.clock.now()
     opening = timing.current_opening(team.checkin, tz, now, zones)
@@ -142,7 +136,7 @@ async def send_reminders(ctx: Context, *, concurrency: int = 8) -> int:
                 )
             )
             for delivery_id, _round_id, _member_id, member_tz in (await session.exec(stmt)).all():
-                zone = ZoneInfo(member_tz or team_timezone(ctx, team))
+                zone = ZoneInfo(member_tz or ctx.config.team_timezone(team))
                 if delivery_id is not None and now.astimezone(zone).weekday() < 5:
                     due.append(delivery_id)
     slots = asyncio.Semaphore(concurrency)

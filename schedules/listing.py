@@ -14,6 +14,7 @@ from babel.dates import format_datetime
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from handlers.config import WEEKDAYS
 from handlers.context import Context
 from handlers.i18n import t
 from schedules import jobs, timing
@@ -84,7 +85,7 @@ async def next_jobs(ctx: Context, *, now: datetime | None = None) -> list[Schedu
     rows: list[ScheduleRow] = []
     open_rounds = await _open_rounds(ctx, now)
     for team in ctx.config.teams:
-        tz = jobs.team_timezone(ctx, team)
+        tz = ctx.config.team_timezone(team)
         zones = await jobs.roster_zones(ctx, team.name)
         nxt = timing.next_opening(team.checkin, tz, now, zones)
         rows.append(ScheduleRow(f"checkin.open:{team.name}", "open", team.name, nxt.opens_at, tz, nxt.period))
@@ -101,7 +102,7 @@ async def next_jobs(ctx: Context, *, now: datetime | None = None) -> list[Schedu
         day, hhmm = meeting.schedule.split()
         at = timing.parse_hhmm(hhmm)
         tz = meeting_timezone(ctx, meeting)
-        when = _next_weekly(now, tz, timing.WEEKDAYS.index(day), at.hour, at.minute)
+        when = _next_weekly(now, tz, WEEKDAYS.index(day), at.hour, at.minute)
         for platform, conversation in meeting_places(meeting):
             rows.append(ScheduleRow("meeting.chair", "meeting", f"{platform}:{conversation}", when, tz))
     tz = ctx.config.pulse.timezone
