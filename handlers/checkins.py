@@ -20,9 +20,7 @@ from handlers.drivers import driver_for
 from handlers.errors import Closed, Invalid, NotAllowed, NotFound
 from handlers.members import (
     find_member,
-    leaders_of,
     member_locale,
-    member_named_in,
     recipient_in,
     respondent_key,
 )
@@ -30,7 +28,8 @@ from handlers.messages import Message, Outcome
 from handlers.periods import as_utc, local_midnight, period_of, period_ordinal, quarter
 from handlers.ports import Actor, Recipient
 from handlers.safe_text import clean_text
-from storage.models import Delivery, Member, Response, Round, Team, TeamMember
+from storage.models import Delivery, Member, Response, Round, Team
+from storage.queries import members as member_rows
 
 logger = logging.getLogger(__name__)
 
@@ -61,20 +60,9 @@ async def _team(session: AsyncSession, name: str) -> Team:
 
 
 async def roster(session: AsyncSession, team: Team) -> list[Member]:
-    """Active, unpaused members of the team; its leaders and the global leaders left out (`leaders_of`)."""
-    leaders = leaders_of(team.id)
-    stmt = (
-        select(Member)
-        .join(TeamMember, col(TeamMember.member_id) == Member.id)
-        .where(
-            TeamMember.team_id == team.id,
-            col(TeamMember.active).is_(True),
-            col(Member.paused).is_(False),
-            ~member_named_in(leaders),  # by platform and id, as leaders are stored
-        )
-        .order_by(col(Member.id))
-    )
-    return list((await session.exec(stmt)).all())
+    """Active, unpaused members of the team; its leaders and the global leaders left out."""
+    assert team.id is not None
+    return await member_rows.roster(session, team_id=team.id)
 
 
 async def open_round(

@@ -23,22 +23,16 @@ from handlers.context import Context
 from handlers.errors import PulseError
 from handlers.ports import Messenger, Recipient, SendError
 from schedules import timing
-from storage.models import Delivery, Member, Round, Team, TeamMember
+from storage.models import Delivery, Member, Round, Team
+from storage.queries import members as member_rows
 
 logger = logging.getLogger(__name__)
 
 
 async def roster_zones(ctx: Context, team_name: str) -> set[str]:
     """The distinct time zones of a team's active members (where the round must start earliest)."""
-    stmt = (
-        select(Member.timezone)
-        .join(TeamMember, col(TeamMember.member_id) == Member.id)
-        .join(Team, col(Team.id) == TeamMember.team_id)
-        .where(Team.name == team_name, col(TeamMember.active).is_(True), col(Member.timezone).is_not(None))
-        .distinct()
-    )
     async with ctx.store.session() as session:
-        return {tz for tz in (await session.exec(stmt)).all() if tz}
+        return await member_rows.roster_zones(session, team_name=team_name)
 
 
 RosterSync = Callable[[str], Awaitable[Any]]

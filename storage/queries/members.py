@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Member, Team, TeamMember, Workspace
+from storage.models import Delivery, Member, Team, TeamMember, Workspace
 from storage.queries.teams import every_leader, leaders_of
 
 
@@ -118,3 +118,13 @@ async def set_roster(session: AsyncSession, *, team_id: int, member_ids: set[int
             row.active = member_id in member_ids
     for member_id in member_ids - existing.keys():
         session.add(TeamMember(team_id=team_id, member_id=member_id, active=True))
+
+
+async def rounds_asked(session: AsyncSession, *, platform: str, user_id: str) -> list[int]:
+    """The rounds this member was asked in (their deliveries say which)."""
+    stmt = (
+        select(Delivery.round_id)
+        .join(Member, col(Member.id) == Delivery.member_id)
+        .where(Member.platform == platform, Member.user_id == user_id)
+    )
+    return list((await session.exec(stmt)).all())
