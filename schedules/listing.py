@@ -20,7 +20,8 @@ from handlers.i18n import t
 from schedules import jobs, timing
 from schedules.digest import DIGEST_HOUR, DIGEST_WEEKDAY
 from schedules.meetings import meeting_places, meeting_timezone
-from storage.models import Delivery, Round, Team
+from storage.models import Delivery, Round
+from storage.queries.rounds import open_team_rounds
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,7 @@ async def _open_rounds(ctx: Context, now: datetime) -> dict[str, tuple[Round, da
     """
     out: dict[str, tuple[Round, datetime | None]] = {}
     async with ctx.store.session() as session:
-        stmt = (
-            select(Team.name, Round)
-            .join(Round, col(Round.team_id) == Team.id)
-            .where(col(Round.closed_at).is_(None), col(Round.closes_at) > now)
-        )
-        for name, rnd in (await session.exec(stmt)).all():
+        for name, rnd in await open_team_rounds(session, now=now):
             first_due = (
                 await session.exec(
                     select(func.min(Delivery.due_at)).where(
