@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func
-from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Context
@@ -29,11 +27,12 @@ from handlers.messages import (
 )
 from handlers.ports import Actor, Where
 from handlers.safe_text import clean_text
-from storage.models import EmptyChair, Impact, Leader, Team
+from storage.models import IMPACT_EFFECTS, EmptyChair, Impact
+from storage.queries import chairs as chair_rows
+from storage.queries.teams import led_team_ids, team_id_named, team_id_of_channel
 
 logger = logging.getLogger(__name__)
 
-EFFECTS = ("better", "worse", "no_change", "unknown")
 TOPIC_LIMIT = 200
 WHO_LIMIT = 200
 NOTE_LIMIT = 1000
@@ -49,12 +48,8 @@ async def _team_for(session: AsyncSession, ctx: Context, conversation: str) -> i
     team whose own channel this is."""
     for meeting in ctx.config.meetings:
         if conversation in (meeting.slack_channel, meeting.teams_conversation) and meeting.team:
-            stmt = select(Team.id).where(Team.name == meeting.team)
-            return (await session.exec(stmt)).first()
-    stmt = select(Team.id).where(
-        (col(Team.slack_channel) == conversation) | (col(Team.teams_conversation) == conversation)
-    )
-    return (await session.exec(stmt)).first()
+            return await team_id_named(session, name=meeting.team)
+    return await team_id_of_channel(session, conversation=conversation)
 
 
 async def open_chair(
@@ -70,7 +65,8 @@ async def open_chair(
         raise Invalid("chair.topic_too_long", limit=TOPIC_LIMIT, length=len(topic))
     locale = await actor_locale(ctx, actor)
     async with ctx.store.session() as session:
-        chair = EmptyChair(
+        chair = await chair_rows.add_chair(
+            session,
             platform=actor.platform,
             conversation=where.conversation,
             team_id=await _team_for(session, ctx, where.conversation),
@@ -79,7 +75,6 @@ async def open_chair(
             locale=locale,
             opened_at=ctx.clock.now(),
         )
-        session.add(chair)
         await session.commit()
         card = await _card(session, chair)
     logger.info("empty chair opened", extra={"chair_id": chair.id, "conversation": where.conversation})
@@ -89,14 +84,12 @@ async def open_chair(
 async def remember_card(ctx: Context, *, chair_id: int, conversation: str, ref: str) -> None:
     """Keep where the face posted a chair's card, so it can be updated in place."""
     async with ctx.store.session() as session:
-        await session.exec(
-            update(EmptyChair).where(col(EmptyChair.id) == chair_id).values(conversation=conversation, message_ref=ref)
-        )
+        await chair_rows.set_card(session, chair_id=chair_id, conversation=conversation, message_ref=ref)
         await session.commit()
 
 
 async def _chair(session: AsyncSession, chair_id: int) -> EmptyChair:
-    chair = await session.get(EmptyChair, chair_id)
+    chair = await chair_rows.chair_by_id(session, chair_id=chair_id)
     if chair is None:
         raise NotFound("chair.unknown")
     return chair
@@ -116,7 +109,7 @@ def impact_form(chair_id: int, locale: str, topic: str = "") -> Form:
                 t("chair.form_effect", locale),
                 kind="select",
                 required=True,
-                options=tuple(Option(t(f"chair.effect.{e}", locale), e) for e in EFFECTS),
+                options=tuple(Option(t(f"chair.effect.{e}", locale), e) for e in IMPACT_EFFECTS),
             ),
             Field("who", t("chair.form_who", locale), max_length=WHO_LIMIT,
                   placeholder=t("chair.form_who_hint", locale)),
@@ -139,7 +132,7 @@ async def add_impact(
 ) -> Outcome:
     """Record one impact; the card's tally is redrawn in place."""
     who, note = clean_text(who).strip(), clean_text(note).strip()
-    if effect not in EFFECTS:
+    if effect not in IMPACT_EFFECTS:
         raise Invalid("chair.bad_effect")
     if len(who) > WHO_LIMIT:
         raise Invalid("chair.who_too_long", limit=WHO_LIMIT, length=len(who))
@@ -150,10 +143,8 @@ async def add_impact(
         chair = await _chair(session, chair_id)
         if chair.closed_at is not None:
             raise Closed("chair.closed")
-        session.add(
-            Impact(chair_id=chair_id, author=actor.user_id, effect=effect, who=who, note=note,
-                   created_at=ctx.clock.now())
-        )
+        await chair_rows.add_impact(session, chair_id=chair_id, author=actor.user_id, effect=effect, who=who,
+                                    note=note, created_at=ctx.clock.now())
         await session.commit()
         card = await _card(session, chair)
     notice = Notice(t("chair.impact_saved", locale), "success")
@@ -172,8 +163,7 @@ async def _may_close(session: AsyncSession, chair: EmptyChair, actor: Actor, whe
     elif actor.platform == chair.platform and actor.user_id == chair.opened_by:
         return True
     # Leaders are matched the way report access is (`team_pulse.readable_teams`).
-    stmt = select(Leader.team_id).where(col(Leader.user_ref).in_(actor.ids()))
-    led = set((await session.exec(stmt)).all())
+    led = set(await led_team_ids(session, refs=actor.ids()))
     return None in led or (chair.team_id is not None and chair.team_id in led)
 
 
@@ -196,13 +186,9 @@ async def close_chair(ctx: Context, actor: Actor, where: Where, *, chair_id: int
             logger.info("empty chair close refused", extra={"chair_id": chair_id})
             raise NotAllowed("chair.close_not_yours")
         now = ctx.clock.now()
-        result = await session.exec(
-            update(EmptyChair)
-            .where(col(EmptyChair.id) == chair_id, col(EmptyChair.closed_at).is_(None))
-            .values(closed_at=now)
-        )
+        claimed = await chair_rows.claim_close(session, chair_id=chair_id, now=now)
         await session.commit()
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+        if not claimed:
             raise Closed("chair.closed")
         await session.refresh(chair)
         card = await _card(session, chair)
@@ -212,14 +198,6 @@ async def close_chair(ctx: Context, actor: Actor, where: Where, *, chair_id: int
     if chair.message_ref:
         outcome.edits.append(Edit(chair.conversation, chair.message_ref, card))
     return outcome
-
-
-async def _tally(session: AsyncSession, chair_id: int) -> dict[str, int]:
-    stmt = select(Impact.effect, func.count()).where(Impact.chair_id == chair_id).group_by(Impact.effect)
-    counts = {e: 0 for e in EFFECTS}
-    for effect, n in (await session.exec(stmt)).all():
-        counts[effect] = n
-    return counts
 
 
 def _impact_line(impact: Impact, locale: str) -> Text:
@@ -233,17 +211,13 @@ def _impact_line(impact: Impact, locale: str) -> Text:
 
 async def _card(session: AsyncSession, chair: EmptyChair) -> Message:
     locale = chair.locale
-    counts = await _tally(session, chair.id)  # type: ignore[arg-type]
+    counts = await chair_rows.tally(session, chair_id=chair.id)  # type: ignore[arg-type]
     blocks: list = [Text(t("chair.title", locale), "heading"), Text(t("chair.question", locale), "strong")]
     if chair.topic:
         blocks.append(Text(chair.topic, "quote"))
-    blocks.append(Facts(tuple((t(f"chair.effect.{e}", locale), str(counts[e])) for e in EFFECTS)))
-    recent = (
-        await session.exec(
-            select(Impact).where(Impact.chair_id == chair.id).order_by(col(Impact.id).desc()).limit(SHOWN_IMPACTS)
-        )
-    ).all()
-    blocks.extend(_impact_line(i, locale) for i in reversed(recent))
+    blocks.append(Facts(tuple((t(f"chair.effect.{e}", locale), str(counts[e])) for e in IMPACT_EFFECTS)))
+    recent = await chair_rows.impacts(session, chair_id=chair.id, newest=SHOWN_IMPACTS)  # type: ignore[arg-type]
+    blocks.extend(_impact_line(i, locale) for i in recent)
     if chair.closed_at is None:
         blocks.append(
             Actions(
@@ -261,7 +235,7 @@ async def _card(session: AsyncSession, chair: EmptyChair) -> Message:
 
 async def _summary(session: AsyncSession, chair: EmptyChair) -> Message:
     locale = chair.locale
-    counts = await _tally(session, chair.id)  # type: ignore[arg-type]
+    counts = await chair_rows.tally(session, chair_id=chair.id)  # type: ignore[arg-type]
     total = sum(counts.values())
     blocks: list = [Text(t("chair.summary_title", locale), "heading")]
     if chair.topic:
@@ -269,8 +243,8 @@ async def _summary(session: AsyncSession, chair: EmptyChair) -> Message:
     if total == 0:
         blocks.append(Notice(t("chair.summary_empty", locale), "warning"))
     else:
-        blocks.append(Facts(tuple((t(f"chair.effect.{e}", locale), str(counts[e])) for e in EFFECTS)))
-    impacts = (await session.exec(select(Impact).where(Impact.chair_id == chair.id).order_by(col(Impact.id)))).all()
+        blocks.append(Facts(tuple((t(f"chair.effect.{e}", locale), str(counts[e])) for e in IMPACT_EFFECTS)))
+    impacts = await chair_rows.impacts(session, chair_id=chair.id)  # type: ignore[arg-type]
     unknown = [i for i in impacts if i.effect == "unknown"]
     if unknown:
         blocks.append(Divider())

@@ -30,7 +30,6 @@ def checkin_message(
     response: Response | None = None,
     notice: Notice | None = None,
     reminder: bool = False,
-    closed: bool = False,
     min_group_size: int = 5,
 ) -> Message:
     """Mood as five buttons worst first, the round's driver statement, eNPS when due, a comment."""
@@ -81,9 +80,8 @@ def checkin_message(
         )
     if response is not None and response.comment:
         blocks.append(Text(response.comment, "quote"))
-    if not closed:
-        label = "checkin.comment_edit" if response is not None and response.comment else "checkin.comment_add"
-        blocks.append(Actions((Button(t(label, locale), "checkin.comment", str(rid)),)))
+    label = "checkin.comment_edit" if response is not None and response.comment else "checkin.comment_add"
+    blocks.append(Actions((Button(t(label, locale), "checkin.comment", str(rid)),)))
     if notice is not None:
         blocks.append(notice)
     blocks.append(

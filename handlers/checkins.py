@@ -20,9 +20,7 @@ from handlers.drivers import driver_for
 from handlers.errors import Closed, Invalid, NotAllowed, NotFound
 from handlers.members import (
     find_member,
-    leaders_of,
     member_locale,
-    member_named_in,
     recipient_in,
     respondent_key,
 )
@@ -30,7 +28,10 @@ from handlers.messages import Message, Outcome
 from handlers.periods import as_utc, local_midnight, period_of, period_ordinal, quarter
 from handlers.ports import Actor, Recipient
 from handlers.safe_text import clean_text
-from storage.models import Delivery, Member, Response, Round, Team, TeamMember
+from storage.models import Delivery, Member, Round, Team
+from storage.queries import members as member_rows
+from storage.queries import responses as answers
+from storage.queries import rounds
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +49,6 @@ class OpenedRound:
     new_deliveries: int
 
 
-def team_tz(ctx: Context, team: Team) -> str:
-    """The team's time zone, else the configured default."""
-    return team.timezone or ctx.config.pulse.timezone
-
-
 def is_closed(rnd: Round, now: datetime) -> bool:
     """Closed by the clock or past its window."""
     return rnd.closed_at is not None or now >= as_utc(rnd.closes_at)
@@ -66,20 +62,9 @@ async def _team(session: AsyncSession, name: str) -> Team:
 
 
 async def roster(session: AsyncSession, team: Team) -> list[Member]:
-    """Active, unpaused members of the team; its leaders and the global leaders left out (`leaders_of`)."""
-    leaders = leaders_of(team.id)
-    stmt = (
-        select(Member)
-        .join(TeamMember, col(TeamMember.member_id) == Member.id)
-        .where(
-            TeamMember.team_id == team.id,
-            col(TeamMember.active).is_(True),
-            col(Member.paused).is_(False),
-            ~member_named_in(leaders),  # by platform and id, as leaders are stored
-        )
-        .order_by(col(Member.id))
-    )
-    return list((await session.exec(stmt)).all())
+    """Active, unpaused members of the team; its leaders and the global leaders left out."""
+    assert team.id is not None
+    return await member_rows.roster(session, team_id=team.id)
 
 
 async def open_round(
@@ -101,30 +86,25 @@ async def open_round(
     window = cfg.checkin.window_hours if cfg else 72
     async with ctx.store.session() as session:
         team = await _team(session, team_name)
-        tz = team_tz(ctx, team)
+        tz = ctx.config.team_timezone(team)
         period, start = period_of(cadence, now.astimezone(ZoneInfo(tz)).date())
-        rnd = (await session.exec(select(Round).where(Round.team_id == team.id, Round.period == period))).first()
+        rnd = await rounds.round_of_period(session, team_id=team.id, period=period)  # type: ignore[arg-type]
         created = rnd is None
         if rnd is None:
             year_q = quarter(start)
-            earlier = (
-                await session.exec(
-                    select(Round.period_start).where(Round.team_id == team.id, col(Round.enps).is_(True))
-                )
-            ).all()
+            earlier = await rounds.enps_period_starts(session, team_id=team.id)  # type: ignore[arg-type]
             enps_due = all(quarter(as_utc(s).astimezone(ZoneInfo(tz)).date()) != year_q for s in earlier)
-            rnd = Round(
-                team_id=team.id,  # type: ignore[arg-type]  # a stored team always has an id
-                period=period,
-                period_start=local_midnight(start, tz),
-                opened_at=now,
-                closes_at=now + timedelta(hours=window),
-                driver=driver_for(period_ordinal(cadence, start)),
-                enps=enps_due,
-            )
-            session.add(rnd)
             try:
-                await session.flush()
+                rnd = await rounds.add_round(
+                    session,
+                    team_id=team.id,  # type: ignore[arg-type]  # a stored team always has an id
+                    period=period,
+                    period_start=local_midnight(start, tz),
+                    opened_at=now,
+                    closes_at=now + timedelta(hours=window),
+                    driver=driver_for(period_ordinal(cadence, start)),
+                    enps=enps_due,
+                )
             except IntegrityError:
                 # Another process opened the same period a moment ago: use its round.
                 await session.rollback()
@@ -163,13 +143,7 @@ async def answered_members(session: AsyncSession, secret: bytes, *, round_id: in
     by_key = {respondent_key(secret, f"{platform}:{user_id}", round_id=round_id): mid for mid, platform, user_id in rows}
     if not by_key:
         return set()
-    keys = (
-        await session.exec(
-            select(Response.respondent_key).where(
-                Response.round_id == round_id, col(Response.respondent_key).in_(list(by_key))
-            )
-        )
-    ).all()
+    keys = await answers.keys_that_answered(session, round_id=round_id, keys=list(by_key))
     return {mid for k in keys if (mid := by_key.get(k)) is not None}
 
 
@@ -189,7 +163,7 @@ async def delivery_message(
         if is_closed(rnd, ctx.clock.now()):
             raise Closed("checkin.closed")
         locale = await member_locale(session, ctx, member, team)
-        tz = member.timezone or team_tz(ctx, team)
+        tz = member.timezone or ctx.config.team_timezone(team)
         message = checkin_message(
             rnd, locale=locale, tz=tz, name=member.name, reminder=reminder, min_group_size=ctx.min_group_size
         )
@@ -202,7 +176,7 @@ async def answerable(session: AsyncSession, ctx: Context, actor: Actor, round_id
     member = await find_member(session, actor)
     # FOR SHARE (PostgreSQL): a close waits for this answer's commit, and an answer that starts
     # after a close sees it; so no acknowledged answer falls outside its round's frozen figures.
-    rnd = await session.get(Round, round_id, with_for_update={"read": True})
+    rnd = await rounds.round_by_id(session, round_id=round_id, for_share=True)
     if rnd is None:
         raise NotFound("checkin.unknown")
     if member is None:
@@ -247,14 +221,9 @@ async def record_answer(
                 rnd, member, team = await answerable(session, ctx, actor, round_id)
                 if enps is not None and not rnd.enps:
                     raise Invalid("checkin.no_enps")
-                response = (
-                    await session.exec(
-                        select(Response).where(Response.round_id == round_id, Response.respondent_key == key)
-                    )
-                ).first()
+                response = await answers.response_of(session, round_id=round_id, respondent_key=key)
                 if response is None:
-                    response = Response(round_id=round_id, respondent_key=key)
-                    session.add(response)
+                    response = answers.add_response(session, round_id=round_id, respondent_key=key)
                 if mood is not None:
                     response.mood = mood
                 if driver_score is not None:
@@ -273,7 +242,7 @@ async def record_answer(
             if attempt == 2:  # a double tap raced us twice: give up loudly rather than loop
                 raise
     assert response is not None  # set in the loop, which either breaks or raises
-    tz = member.timezone or team_tz(ctx, team)
+    tz = member.timezone or ctx.config.team_timezone(team)
     notice = recorded_notice(response, locale, closes_text(rnd, locale, tz))
     message = checkin_message(
         rnd, locale=locale, tz=tz, name=member.name, response=response, notice=notice,
@@ -355,7 +324,5 @@ async def inbox(ctx: Context, actor: Actor) -> list[int]:
         keys = {respondent_key(ctx.secret, actor.key, round_id=r): r for _d, r in open_ones}
         answered = set()
         if keys:
-            answered = set((await session.exec(
-                select(Response.round_id).where(col(Response.respondent_key).in_(list(keys)))
-            )).all())
+            answered = await answers.rounds_answered(session, keys=list(keys))
         return [d for d, r in open_ones if r not in answered]

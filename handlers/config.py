@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -19,10 +19,19 @@ from handlers.errors import ConfigError
 from handlers.identity import qualify
 from storage.db import DEFAULT_URL
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+# The days a check-in or a meeting prompt may be set on (the clock never asks on a weekend).
+Weekday = Literal["mon", "tue", "wed", "thu", "fri"]
+WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
 PLACEHOLDER_SECRETS = {"changethis", "changeme", "secret", "xxx", ""}
 DEMO_SECRET = "pulsebot-demo-secret-not-for-production"
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class Zoned(Protocol):
+    """Anything with a time zone of its own, or none (a team's config, a stored team)."""
+
+    @property
+    def timezone(self) -> str | None: ...  # noqa: D102
 
 
 class Settings(BaseSettings):
@@ -91,7 +100,7 @@ class CheckinConfig(_Strict):
     """When a team's rounds open and how long they stay open."""
 
     cadence: Literal["weekly", "biweekly", "monthly"] = "weekly"
-    weekday: Literal["mon", "tue", "wed", "thu", "fri"] = "mon"
+    weekday: Weekday = "mon"
     time: str = "10:00"
     window_hours: int = Field(default=72, ge=1, le=24 * 14)
     reminder_after_hours: int = Field(default=24, ge=0, le=24 * 14)
@@ -201,6 +210,10 @@ class PulseConfig(_Strict):
             if meeting.team is not None and meeting.team not in seen:
                 raise ValueError(f"meetings: team {meeting.team!r} is not one of [[teams]]")
         return self
+
+    def team_timezone(self, team: Zoned | None) -> str:
+        """The team's time zone (a `TeamConfig` or a stored team), else the configured default."""
+        return (team.timezone if team is not None else None) or self.pulse.timezone
 
     def team(self, name: str) -> TeamConfig | None:
         """The team called `name`, if any."""

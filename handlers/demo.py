@@ -21,7 +21,17 @@ from handlers.context import Context
 from handlers.drivers import driver_for
 from handlers.members import respondent_key
 from handlers.periods import local_midnight, period_of, period_ordinal, quarter
-from storage.models import Delivery, EmptyChair, Impact, Member, Response, Round, Team, TeamMember
+from storage.models import (
+    IMPACT_EFFECTS,
+    Delivery,
+    EmptyChair,
+    Impact,
+    Member,
+    Response,
+    Round,
+    Team,
+    TeamMember,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -240,7 +250,7 @@ async def _chairs(conn, rng: random.Random, team_id: int | None, name: str, loca
             platform="console", conversation=f"console:#{name}", team_id=team_id, topic=topic, opened_by=users[0],
             locale=locale, opened_at=opened, closed_at=opened + timedelta(hours=1),
         ).returning(col(EmptyChair.id)))).scalar_one()
-        effects = rng.sample(["better", "worse", "no_change", "unknown", "better"], k=1 + i)
+        effects = rng.sample([*IMPACT_EFFECTS, "better"], k=1 + i)
         if effects:
             await conn.execute(insert(Impact), [
                 {"chair_id": chair_id, "author": rng.choice(users), "effect": e,

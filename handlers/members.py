@@ -5,19 +5,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Context
 from handlers.i18n import normalize_locale
 from handlers.ports import Actor, Recipient
 from storage.db import retry_on_conflict
-from storage.models import Delivery, Leader, Member, Team, TeamMember, Workspace
+from storage.models import Member, Team
+from storage.queries import members as rows
+from storage.queries.teams import leader_refs, team_named
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +34,6 @@ def respondent_key(secret: bytes, member_key: str, *, round_id: int) -> str:
 def stable_key(secret: bytes, member_key: str) -> str:
     """The key before per-round keys (one per person for every round); only for re-keying old stores."""
     return hmac.new(secret, member_key.encode(), hashlib.sha256).hexdigest()
-
-
-def member_key(member: Member) -> str:
-    """The same identity string `Actor.key` gives."""
-    return f"{member.platform}:{member.user_id}"
 
 
 def valid_timezone(value: str | None) -> str | None:
@@ -64,57 +58,20 @@ def recipient(member: Member, workspace: str = "") -> Recipient:
     )
 
 
-def member_named_in(refs: Any) -> ColumnElement[bool]:
-    """SQL: the member is one of `refs` (a select of "platform:id" strings, e.g. `Leader.user_ref`),
-    by platform and id, or on Teams by Entra object id; the SQL twin of `Actor.ids()`."""
-    by_id = (col(Member.platform) + ":" + col(Member.user_id)).in_(refs)
-    # coalesce: a Teams member without an Entra id must compare false, not NULL (NOT NULL is NULL,
-    # which would drop them from a roster that excludes leaders).
-    aad = "teams:" + func.lower(func.coalesce(col(Member.aad_id), ""))
-    return or_(by_id, and_(col(Member.platform) == "teams", aad.in_(refs)))
-
-
-def leaders_of(team_id: int | None) -> Any:
-    """SQL: the `user_ref` of everyone on no roster of this team: its own leaders and the global
-    leaders (who read every team, so answer in none)."""
-    return select(Leader.user_ref).where(or_(col(Leader.team_id) == team_id, col(Leader.team_id).is_(None)))
-
-
 async def recipient_in(session: AsyncSession, member: Member) -> Recipient:
     """`recipient(member)` with the member's workspace id (which Slack token, with many workspaces)."""
-    workspace = ""
-    if member.workspace_id is not None:
-        ws = await session.get(Workspace, member.workspace_id)
-        workspace = ws.external_id if ws is not None else ""
-    return recipient(member, workspace)
+    return recipient(member, await rows.workspace_of(session, member=member))
 
 
 async def own_keys(session: AsyncSession, secret: bytes, actor: Actor) -> list[str]:
     """The actor's respondent keys: one per round they were asked in (their deliveries say which)."""
-    stmt = (
-        select(Delivery.round_id)
-        .join(Member, col(Member.id) == Delivery.member_id)
-        .where(Member.platform == actor.platform, Member.user_id == actor.user_id)
-    )
-    return [respondent_key(secret, actor.key, round_id=r) for r in (await session.exec(stmt)).all()]
+    asked = await rows.rounds_asked(session, platform=actor.platform, user_id=actor.user_id)
+    return [respondent_key(secret, actor.key, round_id=r) for r in asked]
 
 
 async def find_member(session: AsyncSession, actor: Actor) -> Member | None:
     """The member row of this actor, if the bot has met them."""
-    stmt = select(Member).where(Member.platform == actor.platform, Member.user_id == actor.user_id)
-    return (await session.exec(stmt)).first()
-
-
-async def _workspace_id(session: AsyncSession, platform: str, external_id: str) -> int | None:
-    if not external_id:
-        return None
-    stmt = select(Workspace).where(Workspace.platform == platform, Workspace.external_id == external_id)
-    ws = (await session.exec(stmt)).first()
-    if ws is None:
-        ws = Workspace(platform=platform, external_id=external_id)
-        session.add(ws)
-        await session.flush()
-    return ws.id
+    return await rows.find_member(session, platform=actor.platform, user_id=actor.user_id)
 
 
 def _apply_profile(member: Member, actor: Actor, dm_conversation: str | None, conversation_ref: str | None) -> None:
@@ -143,9 +100,8 @@ async def upsert_in(
     """Create or refresh a member inside an open session (flushes, does not commit)."""
     member = await find_member(session, actor)
     if member is None:
-        member = Member(platform=actor.platform, user_id=actor.user_id, created_at=now)
-        member.workspace_id = await _workspace_id(session, actor.platform, actor.workspace)
-        session.add(member)
+        member = await rows.add_member(session, platform=actor.platform, user_id=actor.user_id,
+                                       workspace=actor.workspace, created_at=now)
     _apply_profile(member, actor, dm_conversation, conversation_ref)
     await session.flush()
     return member
@@ -200,24 +156,18 @@ async def sync_roster(ctx: Context, *, team_name: str, members: list[Actor]) -> 
 
 async def _sync_roster(ctx: Context, *, team_name: str, members: list[Actor]) -> int:
     async with ctx.store.session() as session:
-        team = (await session.exec(select(Team).where(Team.name == team_name))).first()
-        if team is None:
+        team = await team_named(session, name=team_name)
+        if team is None or team.id is None:
             raise LookupError(f"no team named {team_name!r}")
-        leader_refs = set((await session.exec(leaders_of(team.id))).all())
+        leaders = await leader_refs(session, team_id=team.id, with_global=True)
         keep: set[int] = set()
         for actor in members:
-            if actor.ids() & leader_refs:
+            if actor.ids() & leaders:
                 continue  # a team's leaders read its report; they are not part of it
             member = await upsert_in(session, actor, now=ctx.clock.now())
             assert member.id is not None
             keep.add(member.id)
-        rows = (await session.exec(select(TeamMember).where(TeamMember.team_id == team.id))).all()
-        existing = {row.member_id: row for row in rows}
-        for member_id, row in existing.items():
-            row.active = member_id in keep
-        assert team.id is not None
-        for member_id in keep - existing.keys():
-            session.add(TeamMember(team_id=team.id, member_id=member_id, active=True))
+        await rows.set_roster(session, team_id=team.id, member_ids=keep)
         await session.commit()
     logger.info("roster synced", extra={"team": team_name, "members": len(keep)})
     return len(keep)
@@ -230,13 +180,7 @@ async def member_locale(session: AsyncSession, ctx: Context, member: Member | No
     if team is not None and team.locale:
         return team.locale
     if member is not None and member.id is not None:
-        stmt = (
-            select(Team.locale)
-            .join(TeamMember, col(TeamMember.team_id) == Team.id)
-            .where(TeamMember.member_id == member.id, col(Team.locale).is_not(None))
-            .limit(1)
-        )
-        if (lang := (await session.exec(stmt)).first()) is not None:
+        if (lang := await rows.a_team_locale(session, member_id=member.id)) is not None:
             return lang
     return ctx.config.pulse.default_locale
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlmodel import col, delete, select, update
-
 from handlers.checkin_message import mood_label
 from handlers.context import Context
 from handlers.errors import Invalid
@@ -13,7 +11,9 @@ from handlers.i18n import SUPPORTED, t
 from handlers.members import actor_locale, find_member, own_keys, upsert_in
 from handlers.messages import Actions, Button, Facts, Message, Notice, Outcome, Text
 from handlers.ports import Actor
-from storage.models import Impact, Member, Response, Round, Team
+from storage.queries import responses as answers
+from storage.queries.chairs import unsign_impacts
+from storage.queries.members import delete_member
 
 logger = logging.getLogger(__name__)
 
@@ -25,19 +25,11 @@ def _say(text: str, locale: str, level: str = "info") -> Outcome:
     return Outcome(reply=Message((notice,), text, locale))
 
 
-async def own_answers(ctx: Context, actor: Actor, limit: int = HISTORY) -> list[tuple[str, str, Response]]:
+async def own_answers(ctx: Context, actor: Actor, limit: int = HISTORY) -> list[answers.OwnAnswer]:
     """The actor's last answers, newest first: (team, period, response). Found only by their key."""
     async with ctx.store.session() as session:
         keys = await own_keys(session, ctx.secret, actor)
-        stmt = (
-            select(Team.name, Round.period, Response)
-            .join(Round, col(Round.id) == Response.round_id)
-            .join(Team, col(Team.id) == Round.team_id)
-            .where(col(Response.respondent_key).in_(keys))
-            .order_by(col(Round.period_start).desc())
-            .limit(limit)
-        )
-        return [(team, period, response) for team, period, response in (await session.exec(stmt)).all()]
+        return await answers.own_answers(session, keys=keys, limit=limit)
 
 
 async def pulse_me(ctx: Context, actor: Actor) -> Outcome:
@@ -115,15 +107,10 @@ async def forget(ctx: Context, actor: Actor) -> Outcome:
     locale = await actor_locale(ctx, actor)
     async with ctx.store.session() as session:
         keys = await own_keys(session, ctx.secret, actor)
-        result = await session.exec(delete(Response).where(col(Response.respondent_key).in_(keys)))
-        removed = result.rowcount  # type: ignore[attr-defined]
-        await session.exec(
-            delete(Member).where(col(Member.platform) == actor.platform, col(Member.user_id) == actor.user_id)
-        )
+        removed = await answers.delete_answers(session, keys=keys)
+        await delete_member(session, platform=actor.platform, user_id=actor.user_id)
         # Client impacts are an open decision record and stay, but no longer say who wrote them.
-        await session.exec(
-            update(Impact).where(col(Impact.author) == actor.user_id).values(author="")
-        )
+        await unsign_impacts(session, author=actor.user_id)
         await session.commit()
     # Deleted rows must not live on in the write-ahead log of a SQLite store (a copy would hold them).
     await ctx.store.checkpoint()

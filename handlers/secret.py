@@ -12,7 +12,6 @@ import hmac
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,7 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.errors import ConfigError
 from handlers.members import respondent_key, stable_key
 from storage.db import Store
-from storage.models import Delivery, Member, Response, StoreMeta
+from storage.models import Delivery, Member, StoreMeta
+from storage.queries import responses as answers
 
 logger = logging.getLogger(__name__)
 
@@ -69,18 +69,6 @@ async def check_secret(store: Store, secret: bytes) -> None:
     await ensure_per_round_keys(store, secret)
 
 
-async def _rekey(session: AsyncSession, pairs: list[dict[str, str]]) -> int:
-    """Replace each `old` key by its `new` one (executemany); returns how many answers now carry a new key."""
-    if not pairs:
-        return 0
-    table = Response.__table__  # type: ignore[attr-defined]
-    stmt = update(table).where(table.c.respondent_key == bindparam("old")).values(respondent_key=bindparam("new"))
-    await session.execute(stmt, pairs)
-    # Drivers do not all report an executemany's row count: count the answers that moved instead.
-    new = {p["new"] for p in pairs}
-    return sum(1 for key in (await session.exec(select(Response.respondent_key))).all() if key in new)
-
-
 async def _asked(session: AsyncSession) -> list[tuple[int, str]]:
     """(round, "platform:user") of every delivery: who could have answered which round."""
     rows = (await session.exec(
@@ -96,7 +84,7 @@ async def ensure_per_round_keys(store: Store, secret: bytes) -> None:
             return
         pairs = [{"old": stable_key(secret, who), "new": respondent_key(secret, who, round_id=r)}
                  for r, who in await _asked(session)]
-        moved = await _rekey(session, pairs)
+        moved = await answers.rekey_answers(session, pairs=pairs)
         session.add(StoreMeta(key=KEY_SCHEME_KEY, value=KEY_SCHEME))
         try:
             await session.commit()
@@ -128,7 +116,7 @@ async def rotate_secret(store: Store, *, old: bytes, new: bytes) -> Rotation:
     if theirs is not None and theirs != fingerprint(old):
         raise ConfigError("PULSEBOT_SECRET_OLD is not the secret this store is keyed with; nothing was changed")
     async with store.session() as session:
-        rekeyed = await _rekey(session, [
+        rekeyed = await answers.rekey_answers(session, pairs=[
             {"old": respondent_key(old, who, round_id=r), "new": respondent_key(new, who, round_id=r)}
             for r, who in await _asked(session)
         ])
@@ -137,7 +125,7 @@ async def rotate_secret(store: Store, *, old: bytes, new: bytes) -> Rotation:
             session.add(StoreMeta(key=FINGERPRINT_KEY, value=fingerprint(new)))
         else:
             meta.value = fingerprint(new)
-        total = len((await session.exec(select(Response.id))).all())
+        total = await answers.count_answers(session)
         await session.commit()
     logger.info("secret rotated", extra={"rekeyed": rekeyed, "unmatched": total - rekeyed})
     return Rotation(rekeyed, total - rekeyed)

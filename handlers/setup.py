@@ -6,14 +6,14 @@ import logging
 
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
-from sqlmodel import col, delete, select
 
 from handlers.context import Context
 from handlers.identity import qualify, split_ref
 from handlers.members import upsert_in
 from handlers.ports import Actor
 from storage.db import retry_on_conflict
-from storage.models import Leader, Team, TeamMember
+from storage.queries.members import set_roster
+from storage.queries.teams import save_team, set_leaders
 
 logger = logging.getLogger(__name__)
 
@@ -46,43 +46,27 @@ async def _apply(ctx: Context) -> None:
         if not ctx.store.is_sqlite:
             await session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=CONFIG_LOCK_KEY))  # type: ignore[call-overload]
         for tc in cfg.teams:
-            team = (await session.exec(select(Team).where(Team.name == tc.name))).first()
-            if team is None:
-                team = Team(name=tc.name)
-                session.add(team)
-            team.slack_channel = tc.slack_channel
-            team.teams_conversation = tc.teams_conversation
-            team.locale = tc.locale
-            team.timezone = tc.timezone
-            await session.flush()
+            team = await save_team(session, name=tc.name, slack_channel=tc.slack_channel,
+                                   teams_conversation=tc.teams_conversation, locale=tc.locale, timezone=tc.timezone)
             await _set_leaders(session, team.id, tc.leaders)
             if tc.members:
                 leaders = {qualify(ref) for ref in [*tc.leaders, *cfg.pulse.leaders]}
-                ids = []
+                ids: set[int] = set()
                 for ref in tc.members:
                     actor = actor_from_ref(ref)
                     if actor.ids() & leaders:
                         continue
                     member = await upsert_in(session, actor, now=ctx.clock.now())
-                    ids.append(member.id)
-                existing = set(
-                    (await session.exec(select(TeamMember.member_id).where(TeamMember.team_id == team.id))).all()
-                )
+                    assert member.id is not None  # flushed by upsert_in
+                    ids.add(member.id)
                 assert team.id is not None
-                for member_id in ids:
-                    if member_id is not None and member_id not in existing:
-                        session.add(TeamMember(team_id=team.id, member_id=member_id))
+                # Added, never removed: a fixed roster only grows (a face's roster sync may narrow it).
+                await set_roster(session, team_id=team.id, member_ids=ids, only_add=True)
         await _set_leaders(session, None, cfg.pulse.leaders)
         await session.commit()
 
 
 async def _set_leaders(session, team_id: int | None, refs: list[str]) -> None:  # noqa: ANN001
-    cond = col(Leader.team_id).is_(None) if team_id is None else col(Leader.team_id) == team_id
-    current = set((await session.exec(select(Leader.user_ref).where(cond))).all())
     # Stored as "platform:id" (a bare id read by its shape); rows written bare by an older
     # version are not wanted, so they are replaced here on the next start: no migration needed.
-    wanted = {qualify(ref) for ref in refs}
-    if gone := current - wanted:
-        await session.exec(delete(Leader).where(cond, col(Leader.user_ref).in_(gone)))
-    for ref in wanted - current:
-        session.add(Leader(team_id=team_id, user_ref=ref))
+    await set_leaders(session, team_id=team_id, refs={qualify(ref) for ref in refs})

@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlmodel import col
-from sqlmodel import select as sm_select
-
 from handlers.charts import chart_png
 from handlers.context import Context
 from handlers.errors import Invalid, NotAllowed, NotFound
@@ -16,7 +13,7 @@ from handlers.messages import Outcome
 from handlers.ports import Actor, Where
 from handlers.report_render import help_message, report_message
 from handlers.reports import DEFAULT_WEEKS, MAX_WEEKS, build_report
-from storage.models import Leader, Team
+from storage.queries.teams import led_team_ids, team_names
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +42,10 @@ async def readable_teams(ctx: Context, actor: Actor) -> tuple[bool, list[str]]:
     async with ctx.store.session() as session:
         # Both sides are "platform:id" (`Actor.ids()`, `setup._set_leaders`): a Teams sender whose
         # id equals a Slack leader's id is not that leader.
-        refs = (await session.exec(sm_select(Leader.team_id).where(col(Leader.user_ref).in_(actor.ids())))).all()
+        refs = await led_team_ids(session, refs=actor.ids())
         is_global = any(ref is None for ref in refs)
-        stmt = sm_select(Team.name).order_by(Team.name)
-        if not is_global:
-            stmt = stmt.where(col(Team.id).in_([ref for ref in refs if ref is not None]))
-        return is_global, list((await session.exec(stmt)).all())
+        ids = None if is_global else [ref for ref in refs if ref is not None]
+        return is_global, await team_names(session, ids=ids)
 
 
 async def team_pulse(ctx: Context, actor: Actor, where: Where, text: str) -> Outcome:

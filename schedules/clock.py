@@ -1,7 +1,7 @@
 """The clock: an APScheduler 3.11 `AsyncIOScheduler` whose jobs are built from the config and store.
 
 `run_clock(ctx)` is what `pulsebot serve` starts: a replica that does not hold the clock's lock
-(`leader_lock`) stands by and tries again every few seconds; the holder recovers the outbox
+(`clock_lock`) stands by and tries again every few seconds; the holder recovers the outbox
 (rows left in 'sending' are checked at the platform), catches up on missed openings, starts the
 jobs and the sender loop. Losing the lock stops both.
 
@@ -30,8 +30,8 @@ from handlers.config import CheckinConfig
 from handlers.context import Context
 from handlers.retention import purge_expired
 from schedules import jobs, timing
+from schedules.clock_lock import ClockLock
 from schedules.digest import send_digests
-from schedules.leader_lock import LeaderLock
 from schedules.meetings import meeting_places, meeting_timezone, post_meeting_chair
 from schedules.outbox import Sender
 
@@ -103,7 +103,7 @@ async def build_scheduler(
         zones = await jobs.roster_zones(ctx, team.name)
         scheduler.add_job(
             jobs.open_team_round,
-            OpeningTrigger(team.checkin, jobs.team_timezone(ctx, team), zones),
+            OpeningTrigger(team.checkin, ctx.config.team_timezone(team), zones),
             args=(ctx, team.name, wake, roster_sync),
             id=f"checkin.open:{team.name}",
             name=f"open the check-in round of {team.name}",
@@ -141,7 +141,7 @@ async def refresh_openings(ctx: Context, scheduler: AsyncIOScheduler) -> int:
             continue
         zones = frozenset(await jobs.roster_zones(ctx, team.name))
         if zones != job.trigger.zones:
-            job.reschedule(OpeningTrigger(team.checkin, jobs.team_timezone(ctx, team), set(zones)))
+            job.reschedule(OpeningTrigger(team.checkin, ctx.config.team_timezone(team), set(zones)))
             changed += 1
             logger.info("opening re-timed for new time zones", extra={"team": team.name, "zones": len(zones)})
     return changed
@@ -158,7 +158,7 @@ class ClockRunner:
         check_every: float = 3.0,
         poll: float = 2.0,
         sender: Sender | None = None,
-        lock: LeaderLock | None = None,
+        lock: ClockLock | None = None,
         roster_sync: jobs.RosterSync | None = None,
     ) -> None:
         self.ctx = ctx
@@ -166,7 +166,7 @@ class ClockRunner:
         self.check_every = check_every
         self.poll = poll
         self.sender = sender or Sender(ctx)
-        self.lock = lock or LeaderLock(ctx.store)
+        self.lock = lock or ClockLock(ctx.store)
         self.roster_sync = roster_sync
         self.scheduler: AsyncIOScheduler | None = None
         self._stop = asyncio.Event()

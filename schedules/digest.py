@@ -14,16 +14,15 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
-
 from handlers.context import Context
 from handlers.i18n import fmt_number, fmt_percent, t, tn
-from handlers.members import member_locale, member_named_in, recipient_in
+from handlers.members import member_locale, recipient_in
 from handlers.messages import Message, Text
 from handlers.ports import Actor, SendError
 from handlers.reports import Mood, TeamReport, build_report
 from handlers.team_pulse import readable_teams
-from storage.models import Leader, Member
+from storage.models import Member
+from storage.queries.members import leading_members
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +66,8 @@ def digest_message(reports: list[TeamReport], locale: str) -> Message:
 
 async def _leaders(ctx: Context) -> list[Member]:
     # By platform and id together: a Slack leader's id on a Teams member is not that leader.
-    stmt = select(Member).where(member_named_in(select(Leader.user_ref)))
     async with ctx.store.session() as session:
-        return list((await session.exec(stmt)).all())
+        return await leading_members(session)
 
 
 async def send_digests(ctx: Context) -> int:

@@ -1,6 +1,6 @@
 """`pulsebot checkins send`: deliver a round now without ever running a second sender.
 
-One process drains the outbox at a time: the holder of the clock's lock (`leader_lock`). When a
+One process drains the outbox at a time: the holder of the clock's lock (`clock_lock`). When a
 `pulsebot serve` holds it, the command hands the round over (the holder's sender finds the new
 rows on its next pass) and waits until every delivery of the round is settled; when nobody
 holds it, the command takes the lock for its own drain. If the holder dies while the command
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from handlers.context import Context
-from schedules.leader_lock import LeaderLock
+from schedules.clock_lock import ClockLock
 from schedules.outbox import FAILED, PENDING, SENDING, SENT, UNCERTAIN, DrainReport, Sender
 from storage.models import Delivery
 
@@ -38,10 +38,10 @@ async def _statuses(ctx: Context, round_id: int) -> dict[int, str]:
 
 
 async def deliver_round(
-    ctx: Context, *, round_id: int, sender: Sender | None = None, poll: float = 0.5, lock: LeaderLock | None = None
+    ctx: Context, *, round_id: int, sender: Sender | None = None, poll: float = 0.5, lock: ClockLock | None = None
 ) -> Handover:
     """Deliver the round's due messages: ourselves under the clock's lock, or through its holder."""
-    lock = lock or LeaderLock(ctx.store)
+    lock = lock or ClockLock(ctx.store)
     before = await _statuses(ctx, round_id)
     waiting_logged = False
     while True:

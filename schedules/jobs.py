@@ -19,32 +19,20 @@ from sqlmodel import col, select, update
 
 from handlers.checkins import OpenedRound, answered_members, delivery_message, open_round
 from handlers.closing import close_due_rounds
-from handlers.config import TeamConfig
 from handlers.context import Context
 from handlers.errors import PulseError
 from handlers.ports import Messenger, Recipient, SendError
 from schedules import timing
-from storage.models import Delivery, Member, Round, Team, TeamMember
+from storage.models import Delivery, Member, Round, Team
+from storage.queries import members as member_rows
 
 logger = logging.getLogger(__name__)
 
 
-def team_timezone(ctx: Context, team: TeamConfig) -> str:
-    """The team's zone, else the configured default (as `handlers.checkins.team_tz`)."""
-    return team.timezone or ctx.config.pulse.timezone
-
-
 async def roster_zones(ctx: Context, team_name: str) -> set[str]:
     """The distinct time zones of a team's active members (where the round must start earliest)."""
-    stmt = (
-        select(Member.timezone)
-        .join(TeamMember, col(TeamMember.member_id) == Member.id)
-        .join(Team, col(Team.id) == TeamMember.team_id)
-        .where(Team.name == team_name, col(TeamMember.active).is_(True), col(Member.timezone).is_not(None))
-        .distinct()
-    )
     async with ctx.store.session() as session:
-        return {tz for tz in (await session.exec(stmt)).all() if tz}
+        return await member_rows.roster_zones(session, team_name=team_name)
 
 
 RosterSync = Callable[[str], Awaitable[Any]]
@@ -67,7 +55,7 @@ async def open_team_round(
     if team is None:
         logger.warning("clock job for a team no longer configured", extra={"team": team_name})
         return None
-    tz = team_timezone(ctx, team)
+    tz = ctx.config.team_timezone(team)
     zones = await roster_zones(ctx, team_name)
     now = ctx.clock.now()
     opening = timing.current_opening(team.checkin, tz, now, zones)
@@ -142,7 +130,7 @@ async def send_reminders(ctx: Context, *, concurrency: int = 8) -> int:
                 )
             )
             for delivery_id, _round_id, _member_id, member_tz in (await session.exec(stmt)).all():
-                zone = ZoneInfo(member_tz or team_timezone(ctx, team))
+                zone = ZoneInfo(member_tz or ctx.config.team_timezone(team))
                 if delivery_id is not None and now.astimezone(zone).weekday() < 5:
                     due.append(delivery_id)
     slots = asyncio.Semaphore(concurrency)

@@ -14,12 +14,14 @@ from babel.dates import format_datetime
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from handlers.config import WEEKDAYS
 from handlers.context import Context
 from handlers.i18n import t
 from schedules import jobs, timing
 from schedules.digest import DIGEST_HOUR, DIGEST_WEEKDAY
 from schedules.meetings import meeting_places, meeting_timezone
-from storage.models import Delivery, Round, Team
+from storage.models import Delivery, Round
+from storage.queries.rounds import open_team_rounds
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,7 @@ async def _open_rounds(ctx: Context, now: datetime) -> dict[str, tuple[Round, da
     """
     out: dict[str, tuple[Round, datetime | None]] = {}
     async with ctx.store.session() as session:
-        stmt = (
-            select(Team.name, Round)
-            .join(Round, col(Round.team_id) == Team.id)
-            .where(col(Round.closed_at).is_(None), col(Round.closes_at) > now)
-        )
-        for name, rnd in (await session.exec(stmt)).all():
+        for name, rnd in await open_team_rounds(session, now=now):
             first_due = (
                 await session.exec(
                     select(func.min(Delivery.due_at)).where(
@@ -84,7 +81,7 @@ async def next_jobs(ctx: Context, *, now: datetime | None = None) -> list[Schedu
     rows: list[ScheduleRow] = []
     open_rounds = await _open_rounds(ctx, now)
     for team in ctx.config.teams:
-        tz = jobs.team_timezone(ctx, team)
+        tz = ctx.config.team_timezone(team)
         zones = await jobs.roster_zones(ctx, team.name)
         nxt = timing.next_opening(team.checkin, tz, now, zones)
         rows.append(ScheduleRow(f"checkin.open:{team.name}", "open", team.name, nxt.opens_at, tz, nxt.period))
@@ -101,7 +98,7 @@ async def next_jobs(ctx: Context, *, now: datetime | None = None) -> list[Schedu
         day, hhmm = meeting.schedule.split()
         at = timing.parse_hhmm(hhmm)
         tz = meeting_timezone(ctx, meeting)
-        when = _next_weekly(now, tz, timing.WEEKDAYS.index(day), at.hour, at.minute)
+        when = _next_weekly(now, tz, WEEKDAYS.index(day), at.hour, at.minute)
         for platform, conversation in meeting_places(meeting):
             rows.append(ScheduleRow("meeting.chair", "meeting", f"{platform}:{conversation}", when, tz))
     tz = ctx.config.pulse.timezone

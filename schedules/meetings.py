@@ -11,13 +11,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlmodel import col, select
-
 from handlers.chairs import CLOCK_OPENER, open_chair, remember_card
 from handlers.config import MeetingConfig
 from handlers.context import Context
 from handlers.ports import Actor, SendError, Where
-from storage.models import EmptyChair
+from storage.queries.chairs import opened_since
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +47,8 @@ def meeting_locale(ctx: Context, meeting: MeetingConfig) -> str:
 
 async def _opened_recently(ctx: Context, conversation: str) -> bool:
     since = ctx.clock.now() - RECENT
-    stmt = select(EmptyChair.id).where(
-        EmptyChair.conversation == conversation,
-        EmptyChair.opened_by == CLOCK_USER,
-        col(EmptyChair.opened_at) >= since,
-    )
     async with ctx.store.session() as session:
-        return (await session.exec(stmt.limit(1))).first() is not None
+        return await opened_since(session, conversation=conversation, opened_by=CLOCK_USER, since=since)
 
 
 async def post_meeting_chair(ctx: Context, index: int) -> int:

@@ -59,7 +59,7 @@ class DrainReport:
 class Sender:
     """Sends due deliveries with bounded concurrency per workspace.
 
-    Only the process that holds the clock's lock runs a Sender (see `leader_lock`), so rows in
+    Only the process that holds the clock's lock runs a Sender (see `clock_lock`), so rows in
     'sending' at start belong to a process that died; `recover()` has them checked first.
     """
 

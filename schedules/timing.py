@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers.config import CheckinConfig
+from handlers.config import WEEKDAYS, CheckinConfig
 from handlers.periods import as_utc, period_of
 
 logger = logging.getLogger(__name__)
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _PERIOD_DAYS = {"weekly": 7, "biweekly": 14}
 
 

@@ -29,15 +29,23 @@ async def upgrade(store: Store, revision: str = "head") -> None:
     """Apply every migration up to `revision`. Safe to run on every start, by any number of replicas
     at once: on PostgreSQL they queue on a transaction-scoped advisory lock (SQLite serialises
     writers itself), so the second finds the schema already done."""
-    async with store.engine.begin() as conn:
-        if not store.is_sqlite:
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        await conn.run_sync(lambda sync_conn: command.upgrade(_config(sync_conn), revision))
-
-
-async def autogenerate(store: Store, message: str) -> None:
-    """Write a new migration from the difference between the models and the database (developers)."""
-    async with store.engine.begin() as conn:
-        await conn.run_sync(
-            lambda sync_conn: command.revision(_config(sync_conn), message=message, autogenerate=True)
-        )
+    async with store.engine.connect() as conn:
+        if store.is_sqlite:
+            # SQLite changes a column by rebuilding its table (batch mode), which drops the old one;
+            # with foreign keys on, that DROP would cascade into every row referencing it. The pragma
+            # only takes effect outside a transaction (https://www.sqlite.org/lang_altertable.html).
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await conn.commit()
+        try:
+            async with conn.begin():
+                if not store.is_sqlite:
+                    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                await conn.run_sync(lambda sync_conn: command.upgrade(_config(sync_conn), revision))
+                if store.is_sqlite:
+                    broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        raise RuntimeError(f"a migration left rows pointing nowhere: {broken[:5]}")
+        finally:
+            if store.is_sqlite:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await conn.commit()

@@ -44,7 +44,6 @@ class Team(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, unique=True)
-    workspace_id: int | None = Field(default=None, foreign_key="workspace.id")
     slack_channel: str | None = Field(default=None, max_length=64)
     teams_conversation: str | None = Field(default=None, max_length=300)
     locale: str | None = Field(default=None, max_length=8)
@@ -225,13 +224,17 @@ class EmptyChair(SQLModel, table=True):
     message_ref: str | None = Field(default=None, max_length=300)
 
 
+# The answers an empty chair takes (`Impact.effect`), in the order cards and reports show them.
+IMPACT_EFFECTS = ("better", "worse", "no_change", "unknown")
+
+
 class Impact(SQLModel, table=True):
     """An answer to an empty chair: better, worse, no change or we don't know; who; a note."""
 
     id: int | None = Field(default=None, primary_key=True)
     chair_id: int = Field(foreign_key="empty_chair.id", index=True, ondelete="CASCADE")
     author: str = Field(max_length=200)
-    effect: str = Field(max_length=16)  # better | worse | no_change | unknown
+    effect: str = Field(max_length=16)  # one of IMPACT_EFFECTS
     who: str = Field(default="", max_length=200)
     note: str = Field(default="", max_length=1000)
     created_at: datetime = Field(sa_column=_ts(False))

@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
+from handlers.config import WEEKDAYS
+
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = Path(__file__).with_name("serve_paced.py")
 SECRET = "e2e-secret-0123456789abcdef-0123456789"
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
 
 def free_port() -> int:

@@ -12,13 +12,13 @@ import textwrap
 
 from bot.slack.app import StorePause
 from bot.slack.messenger import WorkspaceGate
-from schedules.leader_lock import LeaderLock
+from schedules.clock_lock import ClockLock
 from storage.db import Store
 
 
 async def test_two_processes_on_one_sqlite_file_never_both_hold_the_clock(tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'pulse.db'}"
-    first, second = LeaderLock(Store(url)), LeaderLock(Store(url))
+    first, second = ClockLock(Store(url)), ClockLock(Store(url))
     assert await first.acquire() is True
     assert await second.acquire() is False
     await first.release()
@@ -31,15 +31,15 @@ async def test_the_sqlite_clock_lock_is_freed_when_its_holder_is_killed(tmp_path
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import asyncio, sys, time
         sys.path.insert(0, {str(__import__('pathlib').Path(__file__).resolve().parents[2])!r})
-        from schedules.leader_lock import LeaderLock
+        from schedules.clock_lock import ClockLock
         from storage.db import Store
-        assert asyncio.run(LeaderLock(Store({url!r})).acquire())
+        assert asyncio.run(ClockLock(Store({url!r})).acquire())
         print("held", flush=True)
         time.sleep(60)
     """)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        lock = LeaderLock(Store(url))
+        lock = ClockLock(Store(url))
         assert await lock.acquire() is False
         holder.kill()
         holder.wait(timeout=10)

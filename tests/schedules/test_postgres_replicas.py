@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from schedules.clock import run_clock
-from schedules.leader_lock import LeaderLock
+from schedules.clock_lock import ClockLock
 from schedules.outbox import Sender
 from storage.db import Store
 from storage.models import Delivery
@@ -58,7 +58,7 @@ async def statuses(ctx) -> list[str]:
 
 async def test_only_one_replica_holds_the_clock_lock(replicas):
     a, b, _ = replicas
-    first, second = LeaderLock(a.store), LeaderLock(b.store)
+    first, second = ClockLock(a.store), ClockLock(b.store)
     assert await first.acquire() is True
     assert await second.acquire() is False
     assert await first.still_held()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 
 from storage.db import Store, normalize_url
 from storage.migrate import upgrade
@@ -91,3 +92,27 @@ async def test_migrations_create_exactly_what_the_models_describe(store):
     async with store.engine.connect() as conn:
         changes = await conn.run_sync(diff)
     assert changes == []
+
+
+async def test_dropping_a_team_column_keeps_every_row_that_points_at_the_team(db_url):
+    """SQLite rebuilds the team table to drop a column; its rounds must not go with the old one."""
+    store = Store(db_url)
+    if not store.is_sqlite:
+        async with store.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await upgrade(store, "5e1f0c2a7b90")
+    async with store.engine.begin() as conn:
+        await conn.execute(text("INSERT INTO team (id, name) VALUES (1, 'soporte')"))
+        await conn.execute(
+            text("INSERT INTO round (team_id, period, period_start, opened_at, closes_at, driver, enps) "
+                 "VALUES (1, '2026-W48', :t, :t, :t, 'growth', false)"), {"t": NOW}
+        )
+    await upgrade(store)
+    async with store.session() as session:
+        rounds = (await session.exec(select(Round))).all()
+        assert [(r.team_id, r.period) for r in rounds] == [(1, "2026-W48")]
+    async with store.engine.connect() as conn:
+        if store.is_sqlite:
+            assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+    await store.dispose()

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 CLOCK_LOCK_KEY = int.from_bytes(b"pulsebot", "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 
-class LeaderLock:
+class ClockLock:
     """The clock's lock on one store."""
 
     def __init__(self, store: Store, key: int = CLOCK_LOCK_KEY) -> None:
@@ -39,11 +39,6 @@ class LeaderLock:
         database = make_url(store.url).database if store.is_sqlite else None
         # An in-memory database lives in one process: nobody else can drain it.
         self._lock_path = f"{database}.clock-lock" if database and database != ":memory:" else None
-
-    @property
-    def held(self) -> bool:
-        """Whether this process holds the lock (as far as it last checked)."""
-        return self._held
 
     async def acquire(self) -> bool:
         """Try once, without waiting; True when this process holds the lock now."""
