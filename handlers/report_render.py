@@ -1,6 +1,6 @@
 """The leader report rendered: JSON (`suppressed: true`, no number), CSV, plain text and a neutral Message.
 
-Renderers only read `handlers.report_model` dataclasses; a withheld figure is a `Suppressed`, which has
+Renderers only read `handlers.reports` dataclasses; a withheld figure is a `Suppressed`, which has
 no number to print, so no format can leak one. Comments stay plain text: faces escape them; the
 CSV and text written here are made inert here (`handlers.safe_text`).
 """
@@ -14,17 +14,7 @@ from typing import Any
 
 from handlers.i18n import fmt_date, fmt_number, fmt_percent, t, tn
 from handlers.messages import Block, Chart, Facts, Message, Notice, Text, plain_text, sparkline
-from handlers.report_model import (
-    Alert,
-    CompanyReport,
-    Enps,
-    Mood,
-    Pending,
-    Period,
-    Score,
-    Suppressed,
-    TeamReport,
-)
+from handlers.reports import Alert, CompanyReport, Enps, Mood, Pending, Period, Score, Suppressed, TeamReport
 from handlers.safe_text import clean_text, csv_cell
 
 logger = logging.getLogger(__name__)
