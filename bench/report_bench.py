@@ -1,4 +1,4 @@
-"""Report benchmark: ~1M responses (5,000 members, 100 teams, 200 weeks) on SQLite, report vs bare SQL.
+"""Report benchmark: ~1M responses (5,000 members, 100 teams, 200 weeks) on SQLite, report vs bare SQL, and scale.
 
 Seeds with raw `executemany` (fast), then prints the median time of a one-team report, of a
 whole-company report (a global leader's view) and of the bare `GROUP BY period` mood aggregate
@@ -8,14 +8,19 @@ Each report and its bare aggregate run in turns (`--runs` times), so load on the
 
     .venv/bin/python bench/report_bench.py [--db FILE] [--teams 100] [--members 5000] [--weeks 200]
 
-Targets: one team ≤ 50 ms, company ≤ 1 s, each ≤ 3× its bare aggregate. Last line:
-`RESULT team_ms=… company_ms=… team_ratio=… company_ratio=…`.
+The scale line seeds a second store a tenth the size (the same 50-member teams and weeks, a tenth
+of the teams: about 100 k responses) and times the same team's 12-week report in both, in turns:
+a report's cost follows the rows it reads, not the size of the store.
+
+Targets: one team ≤ 50 ms, company ≤ 1 s, each ≤ 3× its bare aggregate; scale ratio ≤ 1.2.
+Last line: `RESULT team_ms=… company_ms=… team_ratio=… company_ratio=… scale_ratio=…`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import random
 import sqlite3
@@ -35,18 +40,21 @@ from handlers.drivers import BANK  # noqa: E402
 from handlers.reports import build_report  # noqa: E402
 from storage.db import Store  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
+from storage.models import IMPACT_EFFECTS  # noqa: E402
 
 FIRST_MONDAY = datetime(2023, 1, 2, tzinfo=UTC)
 WINDOW = 12
+SCALE_TEAM = "team-005"  # in both stores of the scale line, and answering like most teams
 
 
-class StoppedClock:
-    """The report's "now": the end of the seeded weeks, the same on every run."""
+class BenchClock:
+    """The bench's clock: always the seeded store's last week."""
 
     def __init__(self, at: datetime) -> None:
         self.at = at
 
     def now(self) -> datetime:
+        """The set time."""
         return self.at
 
 
@@ -95,24 +103,25 @@ def seed(path: Path, *, teams: int, members: int, weeks: int, rng: random.Random
                 status = "failed" if not ok and rng.random() < 0.05 else "sent"
                 if ok:
                     answered.append((rid, m, bool(_enps), opened))
-                yield (rid, m, status, 1, opened, opened, opened if ok else None)
+                yield (rid, m, status, 1, opened, opened)
 
-    db.executemany("INSERT INTO delivery (round_id, member_id, status, attempts, due_at, sent_at, answered_at) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?)", deliveries())
+    db.executemany("INSERT INTO delivery (round_id, member_id, status, attempts, due_at, sent_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?)", deliveries())
     mood_bias = {t: rng.uniform(-0.8, 0.8) for t in range(1, teams + 1)}
     words = ("more time for customers", "the release went well", "too many meetings", "great support from the team")
 
     def responses() -> Iterator[tuple]:
-        for rid, m, enps, opened in answered:
+        for rid, m, enps, _opened in answered:
             t = team_of[m]
             mood = min(5, max(1, round(rng.gauss(3.6 + mood_bias[t], 0.9))))
             comment = rng.choice(words) if rng.random() < 0.08 else None
-            yield (rid, keys[m], mood, BANK[(rid - 1) % weeks % len(BANK)],
+            yield (f"{rng.getrandbits(128):032x}", rid, keys[m], mood, BANK[(rid - 1) % weeks % len(BANK)],
                    min(5, max(1, mood + rng.choice((-1, 0, 0, 1)))),
-                   rng.randint(0, 10) if enps else None, comment, opened)
+                   rng.randint(0, 10) if enps else None, comment)
 
-    db.executemany("INSERT INTO response (round_id, respondent_key, mood, driver, driver_score, enps, comment, "
-                   "answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", responses())
+    db.executemany("INSERT INTO response (id, round_id, respondent_key, mood, driver, driver_score, enps, comment) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", responses())
+    freeze(db)
     chairs, impacts = [], []
     cid = 0
     for t in range(1, teams + 1):
@@ -121,7 +130,7 @@ def seed(path: Path, *, teams: int, members: int, weeks: int, rng: random.Random
             opened = FIRST_MONDAY + timedelta(weeks=w, days=1, hours=10)
             chairs.append((cid, "slack", f"C{t:05d}", t, "", "ULEAD", "en", ts(opened), ts(opened + timedelta(hours=1))))
             for _ in range(rng.randint(0, 3)):
-                impacts.append((cid, "U1", rng.choice(("better", "worse", "no_change", "unknown")), "", "", ts(opened)))
+                impacts.append((cid, "U1", rng.choice(IMPACT_EFFECTS), "", "", ts(opened)))
     db.executemany("INSERT INTO empty_chair (id, platform, conversation, team_id, topic, opened_by, locale, "
                    "opened_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", chairs)
     db.executemany("INSERT INTO impact (chair_id, author, effect, who, note, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -131,6 +140,29 @@ def seed(path: Path, *, teams: int, members: int, weeks: int, rng: random.Random
     db.execute("PRAGMA journal_mode=WAL")
     db.close()
     return n
+
+
+def freeze(db: sqlite3.Connection) -> None:
+    """Close every seeded round as `handlers.closing.freeze_round` does, in three set-wise statements."""
+    db.execute("UPDATE round SET closed_at = closes_at")
+    db.execute("""
+        INSERT INTO round_summary (round_id, delivered, answered, failed, uncertain, respondents,
+            mood_1, mood_2, mood_3, mood_4, mood_5, driver_n, driver_sum, enps_n, promoters, detractors)
+        SELECT r.id, d.delivered, COALESCE(s.n, 0), d.failed, d.uncertain, COALESCE(s.n, 0),
+            COALESCE(s.m1, 0), COALESCE(s.m2, 0), COALESCE(s.m3, 0), COALESCE(s.m4, 0), COALESCE(s.m5, 0),
+            COALESCE(s.dn, 0), COALESCE(s.ds, 0), COALESCE(s.en, 0), COALESCE(s.pro, 0), COALESCE(s.det, 0)
+        FROM round r
+        JOIN (SELECT round_id, COUNT(*) AS delivered, COUNT(*) FILTER (WHERE status = 'failed') AS failed,
+                     COUNT(*) FILTER (WHERE status = 'uncertain') AS uncertain
+              FROM delivery GROUP BY round_id) d ON d.round_id = r.id
+        LEFT JOIN (SELECT round_id, COUNT(*) AS n, COUNT(*) FILTER (WHERE mood = 1) AS m1,
+                          COUNT(*) FILTER (WHERE mood = 2) AS m2, COUNT(*) FILTER (WHERE mood = 3) AS m3,
+                          COUNT(*) FILTER (WHERE mood = 4) AS m4, COUNT(*) FILTER (WHERE mood = 5) AS m5,
+                          COUNT(driver_score) AS dn, SUM(driver_score) AS ds, COUNT(enps) AS en,
+                          COUNT(*) FILTER (WHERE enps >= 9) AS pro, COUNT(*) FILTER (WHERE enps <= 6) AS det
+                   FROM response GROUP BY round_id) s ON s.round_id = r.id""")
+    db.execute("INSERT INTO round_comment (id, round_id, comment) SELECT lower(hex(randomblob(16))), round_id, "
+               "comment FROM response WHERE comment IS NOT NULL AND comment != '' ORDER BY random()")
 
 
 def roster_members(roster: dict[int, list[int]]) -> Iterator[int]:
@@ -194,6 +226,39 @@ async def paired_ms(report: Callable[[], Awaitable[object]], bare: Callable[[], 
     return statistics.median(report_times), statistics.median(bare_times)
 
 
+async def open_store(path: Path, *, teams: int, members: int, weeks: int) -> Store:
+    """The store at `path`, migrated and seeded if it is new."""
+    fresh = not path.exists()
+    store = Store(f"sqlite+aiosqlite:///{path}")
+    await upgrade(store)
+    await store.dispose()  # seeding writes through its own connection
+    if fresh:
+        t0 = time.perf_counter()
+        n = seed(path, teams=teams, members=members, weeks=weeks, rng=random.Random(7))
+        print(f"seeded {n:,} responses ({members:,} members, {teams} teams, {weeks} weeks) "
+              f"in {time.perf_counter() - t0:.1f} s")
+    await add_model_indexes(store)
+    return store
+
+
+async def scale_ms(small: Context, large: Context, runs: int) -> tuple[float, float]:
+    """Median times of the same team's report in the small and in the large store, run in turns."""
+    def once(ctx: Context) -> Callable[[], Awaitable[object]]:
+        return lambda: build_report(ctx, teams=[SCALE_TEAM], weeks=WINDOW)
+
+    times: tuple[list[float], list[float]] = ([], [])
+    for ctx in (small, large):
+        await once(ctx)()  # warm
+    gc.collect()
+    for i in range(runs):
+        # Which store goes first alternates, so neither side always follows the other's garbage.
+        for side in (0, 1) if i % 2 else (1, 0):
+            t0 = time.perf_counter()
+            await once((small, large)[side])()
+            times[side].append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", help="reuse or create this SQLite file (default: a temporary one)")
@@ -204,19 +269,17 @@ async def main() -> None:
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory(prefix="pulsebot-bench-")
     path = Path(args.db) if args.db else Path(tmp.name) / "bench.db"
-    store = Store(f"sqlite+aiosqlite:///{path}")
-    fresh = not path.exists()
-    await upgrade(store)
-    await store.dispose()  # seeding writes through its own connection
-    if fresh:
-        t0 = time.perf_counter()
-        n = seed(path, teams=args.teams, members=args.members, weeks=args.weeks, rng=random.Random(7))
-        print(f"seeded {n:,} responses ({args.members:,} members, {args.teams} teams, {args.weeks} weeks) "
-              f"in {time.perf_counter() - t0:.1f} s")
-    await add_model_indexes(store)
+    store = await open_store(path, teams=args.teams, members=args.members, weeks=args.weeks)
+    small_path = path.with_name(f"{path.stem}-tenth{path.suffix}")
+    small_store = await open_store(small_path, teams=max(1, args.teams // 10), members=max(1, args.members // 10),
+                                   weeks=args.weeks)
     now = FIRST_MONDAY + timedelta(weeks=args.weeks - 1, days=4)
-    ctx = Context(store=store, config=PulseConfig(pulse=PulseSection(min_group_size=5)),
-                  secret=b"bench-secret-0123456789", clock=StoppedClock(now))
+
+    def context(on: Store) -> Context:
+        return Context(store=on, config=PulseConfig(pulse=PulseSection(min_group_size=5)),
+                       secret=b"bench-secret-0123456789", clock=BenchClock(now))
+
+    ctx = context(store)
     team = "team-042"
     raw = sqlite3.connect(path)
     team_sql = BARE.format(where="team_id = (SELECT id FROM team WHERE name = ?)", limit=WINDOW)
@@ -227,6 +290,7 @@ async def main() -> None:
                                                lambda: raw.execute(company_sql).fetchall(), args.runs)
     report = await build_report(ctx, teams=None, weeks=WINDOW)
     suppressed = sum(1 for r in report.teams for p in r.periods if p.mood.__class__.__name__ == "Suppressed")
+    shown_teams = len(report.teams)
 
     # For scale: the same aggregate over every seeded week (the team's, then the company's rows).
     whole_team = median_ms(lambda: raw.execute(
@@ -235,18 +299,28 @@ async def main() -> None:
     whole = median_ms(lambda: raw.execute("SELECT r.period, AVG(s.mood), COUNT(s.mood) FROM response s "
                                           "JOIN round r ON r.id = s.round_id GROUP BY r.period").fetchall(), 3)
     raw.close()
+    sizes = []
+    for p in (small_path, path):
+        with sqlite3.connect(p) as db:
+            sizes.append(db.execute("SELECT COUNT(*) FROM response").fetchone()[0])
+    del report  # the company report's objects would only slow the collector during the scale runs
+    small_ms, large_ms = await scale_ms(context(small_store), ctx, max(3 * args.runs, 61))
+    await small_store.dispose()
     await store.dispose()
 
     team_ratio, company_ratio = team_ms / bare_team, company_ms / bare_company
-    print(f"report window: last {WINDOW} periods; {len(report.teams)} teams, {suppressed} suppressed team-periods")
+    print(f"report window: last {WINDOW} periods; {shown_teams} teams, {suppressed} suppressed team-periods")
     print(f"one-team report   {team_ms:8.2f} ms   bare GROUP BY period {bare_team:7.2f} ms   ratio {team_ratio:5.2f}"
           f"   (target ≤ 50 ms, ≤ 3×)")
     print(f"company report    {company_ms:8.2f} ms   bare GROUP BY period {bare_company:7.2f} ms   "
           f"ratio {company_ratio:5.2f}   (target ≤ 1000 ms, ≤ 3×)")
     print(f"for scale, bare GROUP BY period over all {args.weeks} seeded weeks: one team {whole_team:.2f} ms "
           f"(report/bare {team_ms / whole_team:.2f}), every team {whole:.1f} ms (report/bare {company_ms / whole:.2f})")
+    scale_ratio = large_ms / small_ms
+    print(f"scale: {SCALE_TEAM}'s {WINDOW}-week report with {sizes[0]:,} responses in the store {small_ms:.2f} ms, "
+          f"with {sizes[1]:,} {large_ms:.2f} ms   ratio {scale_ratio:5.2f}   (target ≤ 1.2)")
     print(f"RESULT team_ms={team_ms:.2f} company_ms={company_ms:.2f} "
-          f"team_ratio={team_ratio:.2f} company_ratio={company_ratio:.2f}")
+          f"team_ratio={team_ratio:.2f} company_ratio={company_ratio:.2f} scale_ratio={scale_ratio:.2f}")
     tmp.cleanup()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -93,6 +93,10 @@ class Round(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("team_id", "period"),
         Index("ix_round_team_period_start", "team_id", "period_start"),
+        # The rounds still open, by closing time: what every report and clock tick looks for
+        # first (`close_due_rounds`), without reading the store's closed history.
+        Index("ix_round_open_closes", "closes_at", sqlite_where=text("closed_at IS NULL"),
+              postgresql_where=text("closed_at IS NULL")),
     )
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", ondelete="CASCADE")

@@ -1,0 +1,155 @@
+"""What a leader report holds: periods, figures and alerts as frozen dataclasses, for `handlers.reports` to build.
+
+A withheld figure is a `Suppressed`, which holds no number; an open round's mood is a `Pending`
+(phased release). Renderers (`handlers.report_render`, the digest) read only these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """A withheld figure: fewer than the min group size answered. It holds no number on purpose."""
+
+
+SUPPRESSED = Suppressed()
+
+
+@dataclass(frozen=True)
+class Pending(Suppressed):
+    """An open round's answer figures: withheld until it closes at `closes` (phased release)."""
+
+    closes: datetime
+
+
+@dataclass(frozen=True)
+class Mood:
+    """Mood of one period: mean of the 1–5 answers and how many chose each value."""
+
+    mean: float
+    distribution: tuple[int, int, int, int, int]
+    respondents: int
+
+
+@dataclass(frozen=True)
+class Score:
+    """A driver's mean (1–5, agree) over the window's periods that passed the rule."""
+
+    mean: float
+    respondents: int
+
+
+@dataclass(frozen=True)
+class Enps:
+    """eNPS = % promoters (9–10) − % detractors (0–6), in points from −100 to 100."""
+
+    score: float
+    promoters: float
+    passives: float
+    detractors: float
+    respondents: int
+
+
+@dataclass(frozen=True)
+class Period:
+    """One round of a team: participation (never suppressed) and its mood (guarded)."""
+
+    period: str
+    start: datetime
+    open: bool
+    driver: str
+    delivered: int
+    answered: int
+    failed: int
+    respondents: int
+    mood: Mood | Suppressed
+    mood_delta: float | None = None  # None when this or the previous period's mood is withheld
+    participation_delta: float | None = None
+    # Check-ins whose answer was lost where the platform cannot look (Teams): most likely arrived,
+    # so they count as delivered in participation, and apart from `failed`: never sent again.
+    maybe_delivered: int = 0
+
+    @property
+    def participation(self) -> float | None:
+        """Answered / delivered, None when nothing was delivered."""
+        return self.answered / self.delivered if self.delivered else None
+
+
+@dataclass(frozen=True)
+class Chairs:
+    """The empty chair in the team's meetings over the window."""
+
+    opened: int = 0
+    with_impact: int = 0
+    better: int = 0
+    worse: int = 0
+    no_change: int = 0
+    unknown: int = 0  # "we don't know": each one is an open follow-up question
+
+    @property
+    def share_with_impact(self) -> float | None:
+        """Chairs with at least one impact / chairs opened."""
+        return self.with_impact / self.opened if self.opened else None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Something a leader should look at: `mood_drop` (value vs baseline) or `low_participation`."""
+
+    kind: Literal["mood_drop", "low_participation"]
+    period: str
+    value: float
+    baseline: float | None = None
+
+
+@dataclass(frozen=True)
+class TeamReport:
+    """One team's report: periods oldest first."""
+
+    team: str
+    weeks: int
+    min_group_size: int
+    periods: tuple[Period, ...] = ()
+    drivers: tuple[tuple[str, Score | Suppressed], ...] = ()
+    enps: Enps | Suppressed | None = None  # None: not asked in the window
+    comments: tuple[str, ...] = ()
+    chairs: Chairs = field(default_factory=Chairs)
+    alerts: tuple[Alert, ...] = ()
+
+    @property
+    def latest(self) -> Period | None:
+        """The most recent period, if any."""
+        return self.periods[-1] if self.periods else None
+
+    @property
+    def trend(self) -> tuple[float | None, ...]:
+        """One mood point per period; None where withheld."""
+        return tuple(p.mood.mean if isinstance(p.mood, Mood) else None for p in self.periods)
+
+    @property
+    def failed_deliveries(self) -> int:
+        """Check-ins that could not be delivered in the window (operators should look)."""
+        return sum(p.failed for p in self.periods)
+
+    @property
+    def maybe_delivered(self) -> int:
+        """Check-ins that maybe arrived (their answer was lost and Teams cannot look); not re-sent."""
+        return sum(p.maybe_delivered for p in self.periods)
+
+
+@dataclass(frozen=True)
+class CompanyReport:
+    """The reports of several teams (every team for a global leader or the operator)."""
+
+    generated_at: datetime
+    weeks: int
+    min_group_size: int
+    teams: tuple[TeamReport, ...]
+
+    def team(self, name: str) -> TeamReport | None:
+        """The report of the team called `name`."""
+        return next((r for r in self.teams if r.team == name), None)
