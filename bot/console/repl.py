@@ -23,7 +23,6 @@ from handlers.members import actor_locale, upsert_member
 from handlers.messages import Button, Form, Message, Outcome
 from handlers.ports import Actor, Where
 from schedules import timing
-from schedules.jobs import team_timezone
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +99,7 @@ class ConsoleChat:
         await self.apply(outcome)
 
     def _next_opening(self, team: TeamConfig, after: datetime, zones: Iterable[str]) -> datetime:
-        return timing.next_opening(team.checkin, team_timezone(self.ctx, team), after, zones).opens_at
+        return timing.next_opening(team.checkin, self.ctx.config.team_timezone(team), after, zones).opens_at
 
     async def ask(self, message: Message) -> bool:
         """Show a message and ask its questions in turn; False if the person typed a command instead."""
