@@ -169,7 +169,6 @@ class Outcome:
     form: Form | None = None  # opens a form for the person who acted
     posts: list[Post] = field(default_factory=list)
     edits: list[Edit] = field(default_factory=list)
-    direct: list[tuple[str, Message]] = field(default_factory=list)  # (member key, message) by DM
 
 
 def plain_text(message: Message) -> str:

@@ -1,20 +1,23 @@
 """Scheduled empty chairs: a `[[meetings]]` entry with `schedule = "tue 09:30"` gets its prompt posted.
 
 The chair is opened by `handlers.chairs.open_chair` (the same code as `/empty-chair`) and its card
-is posted through the messenger of the meeting's platform, then remembered so later impacts
-redraw it. A chair the clock already opened in that conversation in the last hours is not
+is posted by `handlers.surface.carry_out` through a `ChannelPost` surface over the messenger of the
+meeting's platform, which remembers the card so later impacts redraw it. A chair the clock already opened in that conversation in the last hours is not
 opened again, so a restart or a takeover at the scheduled minute cannot post twice.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
-from handlers.chairs import CLOCK_OPENER, open_chair, remember_card
+from handlers.chairs import CLOCK_OPENER, open_chair
 from handlers.config import MeetingConfig
 from handlers.context import Context
-from handlers.ports import Actor, SendError, Where
+from handlers.messages import Chart, Edit, Form, Message, Post
+from handlers.ports import Actor, Messenger, SendError, Sent, Where
+from handlers.surface import carry_out
 from storage.queries.chairs import opened_since
 
 logger = logging.getLogger(__name__)
@@ -35,14 +38,60 @@ def meeting_places(meeting: MeetingConfig) -> list[tuple[str, str]]:
 
 def meeting_timezone(ctx: Context, meeting: MeetingConfig) -> str:
     """The zone a meeting's `schedule` is read in: its team's, else the configured default."""
-    team = ctx.config.team(meeting.team) if meeting.team else None
-    return (team.timezone if team else None) or ctx.config.pulse.timezone
+    return ctx.config.team_timezone(ctx.config.team(meeting.team) if meeting.team else None)
 
 
 def meeting_locale(ctx: Context, meeting: MeetingConfig) -> str:
     """The language of the card: the meeting's team's, else the default."""
     team = ctx.config.team(meeting.team) if meeting.team else None
     return (team.locale if team else None) or ctx.config.pulse.default_locale
+
+
+@dataclass
+class ChannelPost:
+    """The clock's `Surface`: posts in one conversation through a messenger; nobody acted, so
+    there is no one to reply to, no tapped card and no form."""
+
+    messenger: Messenger
+    conversation: str
+    posted: int = 0
+
+    personal = False
+    tapped = None
+
+    async def post(self, post: Post) -> Sent | None:
+        """The card, posted; a failure is logged and the chair is left without a card."""
+        try:
+            sent = await self.messenger.post(conversation=self.conversation, message=post.message,
+                                             thread_ref=post.thread_ref)
+        except SendError as exc:
+            logger.error("meeting prompt failed",
+                         extra={"conversation": self.conversation, "chair_id": post.chair_id, "reason": exc.reason})
+            return None
+        self.posted += 1
+        logger.info("meeting prompt posted", extra={"conversation": self.conversation, "chair_id": post.chair_id})
+        return sent
+
+    async def reply(self, message: Message) -> None:
+        """Nobody acted: a reply has no one to go to."""
+        logger.info("meeting prompt reply dropped", extra={"conversation": self.conversation})
+
+    async def redraw(self, message: Message) -> bool:
+        """No card was tapped."""
+        return False
+
+    async def edit(self, edit: Edit) -> None:
+        """An earlier card, replaced."""
+        try:
+            await self.messenger.update(conversation=edit.conversation, ref=edit.ref, message=edit.message)
+        except SendError as exc:
+            logger.warning("card not updated", extra={"ref": edit.ref, "reason": exc.reason})
+
+    async def open_form(self, form: Form) -> None:
+        """Nobody to fill it in."""
+
+    async def send_file(self, chart: Chart) -> None:
+        """Nobody to send it to."""
 
 
 async def _opened_recently(ctx: Context, conversation: str) -> bool:
@@ -67,16 +116,7 @@ async def post_meeting_chair(ctx: Context, index: int) -> int:
         actor = Actor(platform=platform, user_id=CLOCK_USER, locale=meeting_locale(ctx, meeting))
         outcome = await open_chair(ctx, actor, Where(conversation=conversation, kind="channel"), meeting.topic,
                                    by_clock=True)
-        for post in outcome.posts:
-            try:
-                sent = await messenger.post(conversation=conversation, message=post.message,
-                                            thread_ref=post.thread_ref)
-            except SendError as exc:
-                logger.error("meeting prompt failed",
-                             extra={"conversation": conversation, "chair_id": post.chair_id, "reason": exc.reason})
-                continue
-            if post.chair_id is not None:
-                await remember_card(ctx, chair_id=post.chair_id, conversation=sent.conversation, ref=sent.ref)
-            posted += 1
-            logger.info("meeting prompt posted", extra={"conversation": conversation, "chair_id": post.chair_id})
+        surface = ChannelPost(messenger, conversation)
+        await carry_out(ctx, outcome, surface)
+        posted += surface.posted
     return posted

@@ -12,16 +12,18 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
 from bot.console.render import render
-from handlers import chairs, checkins
-from handlers.commands import run_command
+from bot.console.surface import ConsoleSurface
+from handlers import checkins
 from handlers.config import TeamConfig
 from handlers.context import Context
 from handlers.i18n import t
 from handlers.inbox import nothing_open
-from handlers.interactions import dispatch, typed_reply
+from handlers.inputs import Command, Input, Tap, Typed
+from handlers.inputs import handle as handle_input
 from handlers.members import actor_locale, upsert_member
 from handlers.messages import Button, Form, Message, Outcome
 from handlers.ports import Actor, Where
+from handlers.surface import carry_out
 from schedules import timing
 
 logger = logging.getLogger(__name__)
@@ -82,11 +84,11 @@ class ConsoleChat:
                 self.write(await nothing_open(self.ctx, self.actor, next_opening=self._next_opening))
         elif line.startswith("/"):
             command, _, rest = line[1:].partition(" ")
-            await self.apply(await run_command(self.ctx, self.actor, self.where, command, rest))
+            await self.apply(await self.act(Command.parse(command, rest)))
         elif line.lower() in self.buttons:
             await self.press(self.buttons[line.lower()])
         else:
-            outcome = await typed_reply(self.ctx, self.actor, line)
+            outcome = await handle_input(self.ctx, self.actor, Where(conversation="", kind="dm"), Typed(line))
             if outcome is None:
                 self.write(t("console.no_open", await actor_locale(self.ctx, self.actor)))
             else:
@@ -94,9 +96,13 @@ class ConsoleChat:
 
     async def press(self, button: Button, fields: dict[str, str] | None = None) -> None:
         """Tap a button."""
-        outcome = await dispatch(self.ctx, self.actor, self.where, action=button.action, value=button.value,
-                                 fields=fields)
-        await self.apply(outcome)
+        await self.apply(await self.act(Tap.parse(button.action, button.value, fields)))
+
+    async def act(self, done: Input) -> Outcome:
+        """A command or a tap in the console's channel (both always answered)."""
+        outcome = await handle_input(self.ctx, self.actor, self.where, done)
+        assert outcome is not None
+        return outcome
 
     def _next_opening(self, team: TeamConfig, after: datetime, zones: Iterable[str]) -> datetime:
         return timing.next_opening(team.checkin, self.ctx.config.team_timezone(team), after, zones).opens_at
@@ -117,8 +123,7 @@ class ConsoleChat:
                 await self.handle(answer)
                 return False
             if answer in numbers:
-                outcome = await dispatch(self.ctx, self.actor, self.where, action=numbers[answer].action,
-                                         value=numbers[answer].value)
+                outcome = await self.act(Tap.parse(numbers[answer].action, numbers[answer].value))
                 if outcome.reply is not None:
                     self.write(render(outcome.reply).text)
                 if outcome.update is not None:
@@ -150,29 +155,10 @@ class ConsoleChat:
         await self.press(Button(form.submit_label, form.action, form.value), values)
 
     async def apply(self, outcome: Outcome) -> None:
-        """Show what a handler answered, post cards, fill forms."""
-        for shown in (outcome.update, outcome.reply):
-            if shown is not None:
-                rendered = render(shown)
-                if rendered.buttons:
-                    self.buttons = rendered.buttons
-                if shown is outcome.reply and outcome.update is not None and shown.blocks == outcome.update.blocks:
-                    continue
-                self.write(rendered.text)
-        for post in outcome.posts:
-            rendered = render(post.message)
-            self.write(rendered.text)
-            if rendered.buttons:
-                self.buttons = rendered.buttons
-            if post.chair_id is not None:
-                await chairs.remember_card(self.ctx, chair_id=post.chair_id, conversation=self.where.conversation,
-                                           ref=f"console-chair-{post.chair_id}")
-        for edit in outcome.edits:
-            rendered = render(edit.message)
-            self.write(rendered.text)
-            if rendered.buttons:
-                self.buttons = rendered.buttons
-        for _member, message in outcome.direct:
-            self.write(render(message).text)
-        if outcome.form is not None:
-            await self.fill(outcome.form)
+        """Show what a handler answered, post cards, fill forms (`carry_out` in the terminal)."""
+        await carry_out(self.ctx, outcome, ConsoleSurface(self.where, self.write, self._keep_buttons, self.fill))
+
+    def _keep_buttons(self, message: Message) -> None:
+        buttons = render(message).buttons
+        if buttons:
+            self.buttons = buttons

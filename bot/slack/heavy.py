@@ -20,9 +20,9 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from handlers.commands import run_command
 from handlers.config import PulseConfig
 from handlers.context import Context
+from handlers.inputs import Command, handle
 from handlers.messages import Outcome
 from handlers.ports import Actor, Clock, Where
 from storage.db import Store
@@ -52,10 +52,10 @@ def _ping() -> bool:
     return True
 
 
-def _run_in_worker(clock: Clock, actor: Actor, where: Where, command: str, text: str) -> Outcome:
+def _run_in_worker(clock: Clock, actor: Actor, where: Where, command: Command) -> Outcome | None:
     ctx: Context = _WORKER["ctx"]
     ctx.clock = clock
-    return _WORKER["loop"].run_until_complete(run_command(ctx, actor, where, command, text))
+    return _WORKER["loop"].run_until_complete(handle(ctx, actor, where, command))
 
 
 class HeavyLane:
@@ -79,17 +79,17 @@ class HeavyLane:
         )
         self._pool.submit(_ping)  # warm up: the first report should not wait for the imports
 
-    async def run_command(self, actor: Actor, where: Where, command: str, text: str) -> Outcome:
-        """`handlers.commands.run_command`, computed in the worker."""
+    async def run(self, actor: Actor, where: Where, command: Command) -> Outcome | None:
+        """`handlers.inputs.handle` of a command, computed in the worker."""
         if self._pool is None:
-            return await run_command(self.ctx, actor, where, command, text)
+            return await handle(self.ctx, actor, where, command)
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._pool, _run_in_worker, self.ctx.clock, actor, where, command, text)
+            return await loop.run_in_executor(self._pool, _run_in_worker, self.ctx.clock, actor, where, command)
         except BrokenProcessPool:
             logger.error("report worker died; running the report in the main process from now on")
             self._pool = None
-            return await run_command(self.ctx, actor, where, command, text)
+            return await handle(self.ctx, actor, where, command)
 
     async def stop(self) -> None:
         """Stop the worker process."""

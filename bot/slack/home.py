@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks import render_blocks
 from bot.slack.runtime import SlackRuntime
+from handlers.inputs import Command
 from handlers.messages import Chart, Divider, Facts, Message
 from handlers.ports import Actor, Where
 
@@ -35,12 +36,12 @@ def _without_png(message: Message) -> Message:
 async def home_view(rt: SlackRuntime, actor: Actor) -> dict[str, Any]:
     """The Home tab of one member."""
     where = Where(kind="dm")
-    own = await rt.run_command(actor, where, "pulse", "me")
+    own = await rt.handle(actor, where, Command.parse("pulse", "me"))
     blocks: list[Any] = []
-    if own.reply is not None:
+    if own is not None and own.reply is not None:
         blocks.extend(render_blocks(own.reply))
-    report = await rt.run_command(actor, where, "team-pulse", "")
-    if report.reply is not None and any(isinstance(b, Facts | Chart) for b in report.reply.blocks):
+    report = await rt.handle(actor, where, Command.parse("team-pulse"))
+    if report is not None and report.reply is not None and any(isinstance(b, Facts | Chart) for b in report.reply.blocks):
         blocks.extend(render_blocks(Message((Divider(),), "")))
         blocks.extend(render_blocks(_without_png(report.reply)))
     return {"type": "home", "blocks": blocks[:HOME_BLOCKS]}

@@ -17,7 +17,7 @@ from microsoft_agents.hosting.core import TurnContext
 
 from bot.teams.activities import actor_of
 from bot.teams.cards import CARD_CONTENT_TYPE, render_form, render_message
-from bot.teams.messenger import PLATFORM, TeamsMessenger, base_conversation, card_activity, dump_reference
+from bot.teams.messenger import TeamsMessenger, base_conversation, card_activity, dump_reference
 from handlers.chairs import remember_card
 from handlers.context import Context
 from handlers.i18n import t
@@ -58,7 +58,7 @@ async def _send_private(ctx: Context, messenger: TeamsMessenger, context: TurnCo
 
 
 async def _side_effects(ctx: Context, messenger: TeamsMessenger, context: TurnContext, outcome: Outcome) -> None:
-    """Posts (remembering chair cards), edits of earlier cards, and direct messages."""
+    """Posts (remembering chair cards) and edits of earlier cards."""
     for post in outcome.posts:
         sent = await messenger.post(
             conversation=_post_conversation(context), message=post.message, thread_ref=post.thread_ref
@@ -71,21 +71,6 @@ async def _side_effects(ctx: Context, messenger: TeamsMessenger, context: TurnCo
         except SendError as error:
             # The answer is saved; only the shared card stays stale until the next change.
             logger.warning("card not updated", extra={"reason": error.reason, "ref": edit.ref})
-    for n, (member_key, message) in enumerate(outcome.direct):
-        platform, _, user_id = member_key.partition(":")
-        if platform != PLATFORM:
-            logger.warning("direct message for another platform skipped", extra={"platform": platform})
-            continue
-        async with ctx.store.session() as session:
-            member = await find_member(session, Actor(platform=platform, user_id=user_id))
-        if member is None:
-            continue
-        try:
-            await messenger.send_direct(
-                to=recipient(member), message=message, delivery_key=f"direct-{context.activity.id}-{n}"
-            )
-        except SendError as error:
-            logger.warning("direct message not delivered", extra={"reason": error.reason})
 
 
 def _post_conversation(context: TurnContext) -> str:

@@ -11,7 +11,7 @@ from handlers.checkins import record_answer
 from handlers.config import CheckinConfig
 from handlers.members import upsert_member
 from handlers.messages import plain_text
-from handlers.ports import Actor
+from handlers.ports import Actor, SendError
 from schedules import jobs
 from schedules.clock import OpeningTrigger, build_scheduler, refresh_openings, run_clock
 from schedules.digest import send_digests
@@ -84,6 +84,26 @@ async def test_scheduled_meeting_gets_one_empty_chair(tmp_path):
     async with ctx.store.session() as session:
         (chair,) = (await session.exec(select(EmptyChair))).all()
     assert chair.message_ref == "1" and chair.topic == "Q3"
+    await ctx.store.dispose()
+
+
+class ClosedChannel(Inbox):
+    """A platform that refuses every post (the bot was removed from the channel)."""
+
+    async def post(self, *, conversation, message, thread_ref=None):
+        self.calls["post"] += 1
+        raise SendError("not_in_channel", transient=False)
+
+
+async def test_a_meeting_prompt_the_platform_refused_counts_nothing_and_leaves_the_chair_without_a_card(tmp_path):
+    ctx, _ = await make_ctx(tmp_path, with_meeting(), at=utc(2026, 11, 24, 8, 30))
+    slack = ClosedChannel(ctx.clock, platform="slack")
+    ctx.messengers["slack"] = slack
+    assert await post_meeting_chair(ctx, 0) == 0  # logged, not raised: the clock goes on
+    assert slack.calls["post"] == 1
+    async with ctx.store.session() as session:
+        (chair,) = (await session.exec(select(EmptyChair))).all()
+    assert chair.message_ref is None  # carry_out remembers only a card that landed
     await ctx.store.dispose()
 
 

@@ -20,9 +20,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks import action_of
 from bot.slack.runtime import SlackRuntime
+from bot.slack.surface import SlackSurface
 from bot.slack.translate import MalformedPayload, action_of_body, tapped_of, user_of
-from handlers.interactions import dispatch
+from handlers.inputs import Tap
 from handlers.members import upsert_member
+from handlers.surface import carry_out
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +49,14 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
             # Keep the DM id and the Slack profile (locale, time zone) on the member row; before
             # the handler, so that a `forget` tapped here is the last write about this member.
             await upsert_member(rt.ctx, actor, dm_conversation=where.conversation)
-        outcome = await dispatch(rt.ctx, actor, where, action=action_of(slack_action), value=value)
+        outcome = await rt.handle(actor, where, Tap.parse(action_of(slack_action), value))
         await ack()
-        trigger_id = str(body.get("trigger_id") or "")
+        if outcome is None:
+            return
+        surface = SlackSurface(rt, client, actor, where, card=tapped, trigger_id=str(body.get("trigger_id") or ""))
 
         async def show() -> None:
-            await rt.apply(outcome, client=client, actor=actor, where=where, tapped=tapped, trigger_id=trigger_id)
+            await carry_out(rt.ctx, outcome, surface)
             if not profiled:
                 await rt.refresh_profile(client, actor)
 

@@ -14,9 +14,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.runtime import SlackRuntime
+from bot.slack.surface import SlackSurface
 from bot.slack.translate import MalformedPayload, command_parts
-from handlers.commands import COMMANDS
+from handlers.commands import Verb
+from handlers.inputs import Command
 from handlers.ports import Actor, Where
+from handlers.surface import carry_out
 
 logger = logging.getLogger(__name__)
 
@@ -45,18 +48,18 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
         except MalformedPayload as exc:
             logger.warning("malformed command", extra={"error": str(exc)})
             return
-        name_of_command = str(command.get("command", "")).lstrip("/")
+        done = Command.parse(str(command.get("command", "")), text)
         actor: Actor = await rt.actor(client, user_id, team_id, name)
-        respond_url = str(command.get("response_url") or "")
-        opening_chair = name_of_command == "empty-chair" and text.strip().lower() not in ("help", "ayuda")
+        surface = SlackSurface(rt, client, actor, where, respond_url=str(command.get("response_url") or ""),
+                               trigger_id=str(command.get("trigger_id") or ""))
+        opening_chair = done.verb is Verb.EMPTY_CHAIR and done.text.lower() not in ("help", "ayuda")
         if opening_chair and not await bot_is_in(client, where):
             # Refuse before anything is stored: a chair nobody can see would count in reports.
-            message = await rt.say(actor, "slack.not_in_channel")
-            await rt.apply_reply(client, actor, where, message, respond_url)
+            await surface.reply(await rt.say(actor, "slack.not_in_channel"))
             return
-        outcome = await rt.run_command(actor, where, name_of_command, text)
-        await rt.apply(outcome, client=client, actor=actor, where=where, respond_url=respond_url,
-                       trigger_id=str(command.get("trigger_id") or ""))
+        outcome = await rt.handle(actor, where, done)
+        if outcome is not None:
+            await carry_out(rt.ctx, outcome, surface)
 
-    for name in COMMANDS:
-        app.command(f"/{name}")(on_command)
+    for verb in Verb:
+        app.command(f"/{verb.value}")(on_command)

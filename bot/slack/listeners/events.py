@@ -20,11 +20,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.home import publish_home
 from bot.slack.runtime import SlackRuntime
+from bot.slack.surface import SlackSurface
 from handlers.checkins import reply_text
 from handlers.commands import error_outcome
 from handlers.errors import PulseError
 from handlers.members import upsert_member
 from handlers.ports import Where
+from handlers.surface import carry_out
 
 logger = logging.getLogger(__name__)
 
@@ -99,11 +101,11 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
             if not profiled:
                 # First, so that the hint below is already in the member's Slack language.
                 await rt.refresh_profile(client, actor)
+            surface = SlackSurface(rt, client, actor, where)
             if outcome is None:
-                message = await rt.say(actor, "slack.no_open_round", "info")
-                await rt.apply_reply(client, actor, where, message)
+                await surface.reply(await rt.say(actor, "slack.no_open_round", "info"))
                 return
-            await rt.apply(outcome, client=client, actor=actor, where=where)
+            await carry_out(rt.ctx, outcome, surface)
 
         rt.later(answer)
 

@@ -17,9 +17,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks import FORM_CALLBACK, form_fields, form_metadata
 from bot.slack.runtime import SlackRuntime
+from bot.slack.surface import SlackSurface
 from bot.slack.translate import MalformedPayload, from_origin, user_of
-from handlers.interactions import dispatch
+from handlers.inputs import Tap
 from handlers.messages import Notice, Outcome, plain_text
+from handlers.surface import carry_out
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +52,10 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
         # Before the ack; users.info may hold it only briefly (`known_actor`), and the tap that
         # opened the modal has usually cached the profile already.
         actor, profiled = await rt.known_actor(client, user_id, team_id)
-        outcome = await dispatch(rt.ctx, actor, where, action=meta["a"], value=meta["v"], fields=fields)
+        outcome = await rt.handle(actor, where, Tap.parse(meta["a"], meta["v"], fields))
+        if outcome is None:
+            await ack()
+            return
         refusal = _refusal(outcome)
         if refusal is not None and fields:
             # Show the refusal on the form's first field; the member can fix it and submit again.
@@ -59,7 +64,7 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
         await ack()
 
         async def show() -> None:
-            await rt.apply(outcome, client=client, actor=actor, where=where, tapped=tapped)
+            await carry_out(rt.ctx, outcome, SlackSurface(rt, client, actor, where, card=tapped))
             if not profiled:
                 await rt.refresh_profile(client, actor)
 
