@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment, InvokeResponse
 from microsoft_agents.hosting.core import TurnContext
@@ -106,7 +106,7 @@ class MessageSurface(_Turn):
         # In a channel the form is as open as the card it came from (anyone may add an impact).
         await self.context.send_activity(Activity(
             type=ActivityTypes.message,
-            summary=form.title[:200] or None,
+            summary=cast(str, form.title[:200] or None),  # None: no summary
             attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=render_form(form, locale=self.locale))],
         ))
 
