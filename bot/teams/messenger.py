@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 from microsoft_agents.activity import (
@@ -18,6 +18,7 @@ from microsoft_agents.activity import (
     ActivityTypes,
     Attachment,
     ChannelAccount,
+    ChannelId,
     ConversationAccount,
     ConversationParameters,
     ConversationReference,
@@ -51,7 +52,7 @@ def card_activity(message: Message, *, before: Message | None = None) -> Activit
     card = render_message(message, before=before)
     return Activity(
         type=ActivityTypes.message,
-        summary=(message.fallback or "")[:200] or None,
+        summary=cast(str, (message.fallback or "")[:200] or None),  # None: no summary
         attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
     )
 
@@ -131,9 +132,9 @@ class TeamsMessenger:
         # Only what posting needs. The sender (and their locale) is not, and a stored name would
         # outlive that person's `/pulse forget`; the request id changes with every activity.
         known = ConversationReference(
-            channel_id=reference.channel_id or CHANNEL_ID,
+            channel_id=reference.channel_id or ChannelId(CHANNEL_ID),
             service_url=reference.service_url,
-            bot=reference.agent,
+            agent=reference.agent,
             conversation=reference.conversation.model_copy(update={"id": conversation}),
         )
         if self._refs.get(conversation) == known:
@@ -178,9 +179,9 @@ class TeamsMessenger:
         # Never heard of, not even before a restart: guess from any conversation this run knows.
         any_ref = next(iter(self._refs.values()), None)
         return ConversationReference(
-            channel_id=CHANNEL_ID,
+            channel_id=ChannelId(CHANNEL_ID),
             service_url=any_ref.service_url if any_ref else DEFAULT_SERVICE_URL,
-            bot=any_ref.agent if any_ref else ChannelAccount(id=f"28:{self._app_id}"),
+            agent=any_ref.agent if any_ref else ChannelAccount(id=f"28:{self._app_id}"),
             conversation=ConversationAccount(
                 id=conversation, tenant_id=any_ref.conversation.tenant_id if any_ref else None
             ),
@@ -216,7 +217,7 @@ class TeamsMessenger:
             is_group=False,
             bot=reference.agent,
             members=[ChannelAccount(id=user_id)],
-            tenant_id=tenant,
+            tenant_id=cast(str, tenant),  # typed str by the SDK, None accepted (and left out)
             channel_data={"tenant": {"id": tenant}} if tenant else None,
         )
         created: dict[str, str] = {}

@@ -27,7 +27,7 @@ async def _members(context: TurnContext) -> list[ChannelAccount]:
     # the adapter put on this turn; for a team the conversation is the team's id. One page per
     # call: follow the continuation token until there is none.
     # https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference#get-conversation-paged-members
-    connector = context.services.get(ConnectorClientBase)
+    connector = context.services.get(ConnectorClientBase)  # type: ignore[type-abstract]  # keyed by the base class
     if connector is None:
         raise RuntimeError("no connector client on this turn")
     activity = context.activity
