@@ -43,14 +43,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	$(BIN)/vulture
 
 # Every test (PostgreSQL lane too when PULSEBOT_TEST_POSTGRES_URL is set), then lint, the dependency
-# rule and the types of the core (handlers, storage, schedules).
+# rule, the types of every package and dead code.
 test: $(STAMP) i18n
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	$(BIN)/vulture
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache demo.db*
