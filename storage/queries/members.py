@@ -29,6 +29,11 @@ async def find_member(session: AsyncSession, *, platform: str, user_id: str) -> 
     return (await session.exec(stmt)).first()
 
 
+async def member_by_id(session: AsyncSession, *, member_id: int) -> Member | None:
+    """The member, or None."""
+    return await session.get(Member, member_id)
+
+
 async def add_member(
     session: AsyncSession, *, platform: str, user_id: str, workspace: str, created_at: datetime | None
 ) -> Member:
