@@ -158,7 +158,7 @@ async def due_rows(session: AsyncSession, *, now: datetime, limit: int, exclude:
     skip = list(exclude)
     if skip:
         stmt = stmt.where(col(Delivery.id).not_in(skip))
-    return [Due(*row) for row in (await session.exec(stmt)).all()]  # type: ignore[arg-type]
+    return [Due(*row) for row in (await session.exec(stmt)).all()]
 
 
 async def claim(session: AsyncSession, *, row: Due, lease_until: datetime) -> bool:
@@ -172,7 +172,7 @@ async def claim(session: AsyncSession, *, row: Due, lease_until: datetime) -> bo
         )
         .values(status=SENDING, attempts=row.attempts + 1, next_try_at=lease_until)
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return bool(result.rowcount == 1)
 
 
 async def settle(session: AsyncSession, *, delivery_id: int, attempt: int, values: dict[str, object]) -> bool:
@@ -183,7 +183,7 @@ async def settle(session: AsyncSession, *, delivery_id: int, attempt: int, value
                col(Delivery.attempts) == attempt)
         .values(**values)
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return bool(result.rowcount == 1)
 
 
 async def learn_dm_conversation(session: AsyncSession, *, delivery_id: int, conversation: str) -> None:
@@ -228,7 +228,7 @@ async def claim_reminder(session: AsyncSession, *, delivery_id: int, now: dateti
         update(Delivery).where(col(Delivery.id) == delivery_id, col(Delivery.reminded_at).is_(None))
         .values(reminded_at=now)
     )
-    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+    return bool(claimed.rowcount == 1)
 
 
 async def unclaim_reminder(session: AsyncSession, *, delivery_id: int) -> None:
