@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.checkin_message import checkin_message, closes_text, recorded_notice
@@ -28,10 +27,10 @@ from handlers.messages import Message, Outcome
 from handlers.periods import as_utc, local_midnight, period_of, period_ordinal, quarter
 from handlers.ports import Actor, Recipient
 from handlers.safe_text import clean_text
-from storage.models import Delivery, Member, Round, Team
+from storage.models import Member, Round, Team
+from storage.queries import deliveries, rounds, teams
 from storage.queries import members as member_rows
 from storage.queries import responses as answers
-from storage.queries import rounds
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ def is_closed(rnd: Round, now: datetime) -> bool:
 
 
 async def _team(session: AsyncSession, name: str) -> Team:
-    team = (await session.exec(select(Team).where(Team.name == name))).first()
+    team = await teams.team_named(session, name=name)
     if team is None:
         raise NotFound("team.unknown", team=name)
     return team
@@ -110,13 +109,13 @@ async def open_round(
                 await session.rollback()
                 return await open_round(ctx, team_name=team_name, now=now, due_at_for=due_at_for)
         members = await roster(session, team)
-        have = set((await session.exec(select(Delivery.member_id).where(Delivery.round_id == rnd.id))).all())
+        have = await deliveries.members_asked(session, round_id=rnd.id)  # type: ignore[arg-type]
         added = 0
         for member in members:
             if member.id in have:
                 continue
             due = due_at_for(member) if due_at_for else now
-            session.add(Delivery(round_id=rnd.id, member_id=member.id, due_at=due))  # type: ignore[arg-type]
+            deliveries.add_delivery(session, round_id=rnd.id, member_id=member.id, due_at=due)  # type: ignore[arg-type]
             added += 1
         await session.commit()
         assert rnd.id is not None
@@ -133,14 +132,8 @@ async def answered_members(session: AsyncSession, secret: bytes, *, round_id: in
     Worked out here, with the secret, from the respondent keys: the store itself records no link
     between a delivery and an answer (so a copy of it cannot tell who answered).
     """
-    rows = (
-        await session.exec(
-            select(Member.id, Member.platform, Member.user_id)
-            .join(Delivery, col(Delivery.member_id) == Member.id)
-            .where(Delivery.round_id == round_id)
-        )
-    ).all()
-    by_key = {respondent_key(secret, f"{platform}:{user_id}", round_id=round_id): mid for mid, platform, user_id in rows}
+    rows = await deliveries.asked(session, round_id=round_id)
+    by_key = {respondent_key(secret, f"{row.platform}:{row.user_id}", round_id=round_id): row.member_id for row in rows}
     if not by_key:
         return set()
     keys = await answers.keys_that_answered(session, round_id=round_id, keys=list(by_key))
@@ -152,12 +145,12 @@ async def delivery_message(
 ) -> tuple[Recipient, Message, str]:
     """Who a delivery goes to, its message, and the key that travels with it (for find_direct)."""
     async with ctx.store.session() as session:
-        delivery = await session.get(Delivery, delivery_id)
+        delivery = await deliveries.delivery_by_id(session, delivery_id=delivery_id)
         if delivery is None:
             raise NotFound("checkin.unknown")
-        rnd = await session.get(Round, delivery.round_id)
-        member = await session.get(Member, delivery.member_id)
-        team = await session.get(Team, rnd.team_id) if rnd else None
+        rnd = await rounds.round_by_id(session, round_id=delivery.round_id)
+        member = await member_rows.member_by_id(session, member_id=delivery.member_id)
+        team = await teams.team_by_id(session, team_id=rnd.team_id) if rnd else None
         if rnd is None or member is None or team is None:
             raise NotFound("checkin.unknown")
         if is_closed(rnd, ctx.clock.now()):
@@ -181,14 +174,12 @@ async def answerable(session: AsyncSession, ctx: Context, actor: Actor, round_id
         raise NotFound("checkin.unknown")
     if member is None:
         raise NotAllowed("checkin.not_yours")
-    delivery = (
-        await session.exec(select(Delivery).where(Delivery.round_id == round_id, Delivery.member_id == member.id))
-    ).first()
+    delivery = await deliveries.delivery_of(session, round_id=round_id, member_id=member.id)  # type: ignore[arg-type]
     if delivery is None:
         raise NotAllowed("checkin.not_yours")
     if is_closed(rnd, ctx.clock.now()):
         raise Closed("checkin.closed")
-    team = await session.get(Team, rnd.team_id)
+    team = await teams.team_by_id(session, team_id=rnd.team_id)
     assert team is not None
     return rnd, member, team
 
@@ -259,14 +250,7 @@ async def open_delivery_round(ctx: Context, actor: Actor) -> int | None:
         member = await find_member(session, actor)
         if member is None:
             return None
-        stmt = (
-            select(Round.id)
-            .join(Delivery, col(Delivery.round_id) == Round.id)
-            .where(Delivery.member_id == member.id, col(Round.closed_at).is_(None), col(Round.closes_at) > now)
-            .order_by(col(Round.opened_at).desc())
-            .limit(1)
-        )
-        return (await session.exec(stmt)).first()
+        return await deliveries.latest_open_round_asked(session, member_id=member.id, now=now)  # type: ignore[arg-type]
 
 
 _WORDS = {
@@ -309,18 +293,7 @@ async def inbox(ctx: Context, actor: Actor) -> list[int]:
         member = await find_member(session, actor)
         if member is None:
             return []
-        stmt = (
-            select(Delivery.id, Delivery.round_id)
-            .join(Round, col(Round.id) == Delivery.round_id)
-            .where(
-                Delivery.member_id == member.id,
-                Delivery.status == "sent",
-                col(Round.closed_at).is_(None),
-                col(Round.closes_at) > now,
-            )
-            .order_by(col(Round.opened_at))
-        )
-        open_ones = [(d, r) for d, r in (await session.exec(stmt)).all() if d is not None]
+        open_ones = await deliveries.delivered_open(session, member_id=member.id, now=now)  # type: ignore[arg-type]
         keys = {respondent_key(ctx.secret, actor.key, round_id=r): r for _d, r in open_ones}
         answered = set()
         if keys:

@@ -12,11 +12,9 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.context import Context
-from storage.models import ConversationRef
+from storage.queries.conversations import add_conversation_ref, conversation_ref, replace_reference
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +30,6 @@ def _check(platform: str, conversation: str) -> None:
         raise ValueError(f"conversation must be 1 to {_MAX_CONVERSATION} characters, got {len(conversation)}")
 
 
-async def _find(session: AsyncSession, platform: str, conversation: str) -> ConversationRef | None:
-    stmt = select(ConversationRef).where(
-        ConversationRef.platform == platform, ConversationRef.conversation == conversation
-    )
-    return (await session.exec(stmt)).first()
-
-
 async def remember(ctx: Context, *, platform: str, conversation: str, reference: str) -> None:
     """Store (or replace) how to reach `conversation` on `platform`.
 
@@ -52,22 +43,14 @@ async def remember(ctx: Context, *, platform: str, conversation: str, reference:
     for attempt in (1, 2):
         try:
             async with ctx.store.session() as session:
-                row = await _find(session, platform, conversation)
+                row = await conversation_ref(session, platform=platform, conversation=conversation)
                 if row is None:
-                    session.add(
-                        ConversationRef(
-                            platform=platform,
-                            conversation=conversation,
-                            reference=reference,
-                            updated_at=ctx.clock.now(),
-                        )
-                    )
+                    add_conversation_ref(session, platform=platform, conversation=conversation,
+                                         reference=reference, at=ctx.clock.now())
                 elif row.reference == reference:
                     return
                 else:
-                    row.reference = reference
-                    row.updated_at = ctx.clock.now()
-                    session.add(row)
+                    replace_reference(session, row=row, reference=reference, at=ctx.clock.now())
                 await session.commit()
                 return
         except IntegrityError:
@@ -82,5 +65,5 @@ async def lookup(ctx: Context, *, platform: str, conversation: str) -> str | Non
     """The stored reference of `conversation` on `platform`, or None when none was remembered."""
     _check(platform, conversation)
     async with ctx.store.session() as session:
-        row = await _find(session, platform, conversation)
+        row = await conversation_ref(session, platform=platform, conversation=conversation)
         return row.reference if row is not None else None

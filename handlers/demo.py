@@ -32,6 +32,8 @@ from storage.models import (
     Team,
     TeamMember,
 )
+from storage.queries.members import team_user_ids
+from storage.queries.rounds import any_round
 
 logger = logging.getLogger(__name__)
 
@@ -261,7 +263,7 @@ async def _chairs(conn, rng: random.Random, team_id: int | None, name: str, loca
 
 async def _seeded(ctx: Context) -> bool:
     async with ctx.store.session() as session:
-        return (await session.execute(select(col(Round.id)).limit(1))).first() is not None
+        return await any_round(session)
 
 
 async def _describe(ctx: Context) -> DemoCompany:
@@ -269,9 +271,7 @@ async def _describe(ctx: Context) -> DemoCompany:
     async with ctx.store.session() as session:
         members: dict[str, list[str]] = {}
         for tc in teams:
-            stmt = (select(col(Member.user_id)).join(TeamMember, col(TeamMember.member_id) == Member.id)
-                    .join(Team, col(Team.id) == TeamMember.team_id).where(col(Team.name) == tc.name))
-            members[tc.name] = list((await session.execute(stmt)).scalars().all())
+            members[tc.name] = await team_user_ids(session, team_name=tc.name)
     return DemoCompany(
         tuple(t.name for t in teams),
         {t.name: t.leaders[0] for t in teams if t.leaders},

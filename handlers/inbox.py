@@ -10,14 +10,12 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
-
 from handlers.config import TeamConfig
 from handlers.context import Context
 from handlers.i18n import fmt_date, t
 from handlers.members import actor_locale, find_member
 from handlers.ports import Actor
-from storage.models import Team, TeamMember
+from storage.queries.members import active_team_names
 
 # (team, after, the member's zones) -> the UTC instant the team's next round opens for them.
 NextOpening = Callable[[TeamConfig, datetime, Iterable[str]], datetime]
@@ -30,10 +28,7 @@ async def nothing_open(ctx: Context, actor: Actor, *, next_opening: NextOpening)
         member = await find_member(session, actor)
         names: set[str] = set()
         if member is not None:
-            names = set((await session.exec(
-                select(Team.name).join(TeamMember, col(TeamMember.team_id) == Team.id)
-                .where(TeamMember.member_id == member.id, col(TeamMember.active).is_(True))
-            )).all())
+            names = await active_team_names(session, member_id=member.id)  # type: ignore[arg-type]
     zone = (member.timezone if member is not None else None) or ctx.config.pulse.timezone
     now = ctx.clock.now()
     upcoming = [next_opening(team, now, [zone]) for team in ctx.config.teams if team.name in names]

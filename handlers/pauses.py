@@ -11,12 +11,11 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select, update
 
 from handlers.context import Context
 from handlers.periods import as_utc
 from storage.db import retry_on_conflict
-from storage.models import WorkspacePause
+from storage.queries.pauses import extend_pause, paused_until
 
 logger = logging.getLogger(__name__)
 
@@ -27,16 +26,7 @@ async def pause_workspace(ctx: Context, *, platform: str, workspace: str, second
 
     async def record() -> None:
         async with ctx.store.session() as session:
-            row = await session.get(WorkspacePause, (platform, workspace))
-            if row is None:
-                session.add(WorkspacePause(platform=platform, workspace=workspace, paused_until=until))
-            else:
-                await session.exec(
-                    update(WorkspacePause)
-                    .where(col(WorkspacePause.platform) == platform, col(WorkspacePause.workspace) == workspace,
-                           col(WorkspacePause.paused_until) < until)
-                    .values(paused_until=until)
-                )
+            await extend_pause(session, platform=platform, workspace=workspace, until=until)
             await session.commit()
 
     try:
@@ -49,13 +39,7 @@ async def pause_workspace(ctx: Context, *, platform: str, workspace: str, second
 async def pause_left(ctx: Context, *, platform: str, workspace: str) -> float:
     """Seconds the workspace must still wait (0 when it may send)."""
     async with ctx.store.session() as session:
-        until = (
-            await session.exec(
-                select(WorkspacePause.paused_until).where(
-                    WorkspacePause.platform == platform, WorkspacePause.workspace == workspace
-                )
-            )
-        ).first()
+        until = await paused_until(session, platform=platform, workspace=workspace)
     if until is None:
         return 0.0
     return max(0.0, (as_utc(until) - as_utc(ctx.clock.now())).total_seconds())

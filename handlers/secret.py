@@ -13,14 +13,14 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.errors import ConfigError
 from handlers.members import respondent_key, stable_key
 from storage.db import Store
-from storage.models import Delivery, Member, StoreMeta
+from storage.queries import deliveries
 from storage.queries import responses as answers
+from storage.queries.meta import add_meta, meta_value, set_meta
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +36,7 @@ def fingerprint(secret: bytes) -> str:
 async def stored_fingerprint(store: Store) -> str | None:
     """The fingerprint the store was keyed with, if any answer or process has set one."""
     async with store.session() as session:
-        row = await session.get(StoreMeta, FINGERPRINT_KEY)
-        return row.value if row is not None else None
+        return await meta_value(session, key=FINGERPRINT_KEY)
 
 
 KEY_SCHEME_KEY = "key_scheme"
@@ -54,7 +53,7 @@ async def check_secret(store: Store, secret: bytes) -> None:
     if theirs is None:
         try:
             async with store.session() as session:
-                session.add(StoreMeta(key=FINGERPRINT_KEY, value=mine))
+                add_meta(session, key=FINGERPRINT_KEY, value=mine)
                 await session.commit()
             logger.info("store keyed with this PULSEBOT_SECRET")
             theirs = mine
@@ -71,21 +70,18 @@ async def check_secret(store: Store, secret: bytes) -> None:
 
 async def _asked(session: AsyncSession) -> list[tuple[int, str]]:
     """(round, "platform:user") of every delivery: who could have answered which round."""
-    rows = (await session.exec(
-        select(Delivery.round_id, Member.platform, Member.user_id).join(Member, col(Member.id) == Delivery.member_id)
-    )).all()
-    return [(round_id, f"{platform}:{user_id}") for round_id, platform, user_id in rows]
+    return [(row.round_id, f"{row.platform}:{row.user_id}") for row in await deliveries.asked(session)]
 
 
 async def ensure_per_round_keys(store: Store, secret: bytes) -> None:
     """Once per store: move answers from the old one-key-per-person scheme to per-round keys."""
     async with store.session() as session:
-        if await session.get(StoreMeta, KEY_SCHEME_KEY) is not None:
+        if await meta_value(session, key=KEY_SCHEME_KEY) is not None:
             return
         pairs = [{"old": stable_key(secret, who), "new": respondent_key(secret, who, round_id=r)}
                  for r, who in await _asked(session)]
         moved = await answers.rekey_answers(session, pairs=pairs)
-        session.add(StoreMeta(key=KEY_SCHEME_KEY, value=KEY_SCHEME))
+        add_meta(session, key=KEY_SCHEME_KEY, value=KEY_SCHEME)
         try:
             await session.commit()
         except IntegrityError:
@@ -120,11 +116,7 @@ async def rotate_secret(store: Store, *, old: bytes, new: bytes) -> Rotation:
             {"old": respondent_key(old, who, round_id=r), "new": respondent_key(new, who, round_id=r)}
             for r, who in await _asked(session)
         ])
-        meta = await session.get(StoreMeta, FINGERPRINT_KEY)
-        if meta is None:
-            session.add(StoreMeta(key=FINGERPRINT_KEY, value=fingerprint(new)))
-        else:
-            meta.value = fingerprint(new)
+        await set_meta(session, key=FINGERPRINT_KEY, value=fingerprint(new))
         total = await answers.count_answers(session)
         await session.commit()
     logger.info("secret rotated", extra={"rekeyed": rekeyed, "unmatched": total - rekeyed})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from handlers.context import Context
@@ -13,6 +12,7 @@ from handlers.members import upsert_in
 from handlers.ports import Actor
 from storage.db import retry_on_conflict
 from storage.queries.members import set_roster
+from storage.queries.meta import lock_for_transaction
 from storage.queries.teams import save_team, set_leaders
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ async def _apply(ctx: Context) -> None:
     cfg = ctx.config
     async with ctx.store.session() as session:
         if not ctx.store.is_sqlite:
-            await session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=CONFIG_LOCK_KEY))  # type: ignore[call-overload]
+            await lock_for_transaction(session, key=CONFIG_LOCK_KEY)
         for tc in cfg.teams:
             team = await save_team(session, name=tc.name, slack_channel=tc.slack_channel,
                                    teams_conversation=tc.teams_conversation, locale=tc.locale, timezone=tc.timezone)

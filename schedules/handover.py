@@ -13,12 +13,11 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from sqlmodel import select
-
 from handlers.context import Context
 from schedules.clock_lock import ClockLock
-from schedules.outbox import FAILED, PENDING, SENDING, SENT, UNCERTAIN, DrainReport, Sender
-from storage.models import Delivery
+from schedules.outbox import DrainReport, Sender
+from storage.queries import deliveries
+from storage.queries.deliveries import FAILED, PENDING, SENDING, SENT, UNCERTAIN
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +32,7 @@ class Handover:
 
 async def _statuses(ctx: Context, round_id: int) -> dict[int, str]:
     async with ctx.store.session() as session:
-        rows = (await session.exec(select(Delivery.id, Delivery.status).where(Delivery.round_id == round_id))).all()
-    return {i: s for i, s in rows if i is not None}
+        return await deliveries.statuses(session, round_id=round_id)
 
 
 async def deliver_round(

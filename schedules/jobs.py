@@ -15,15 +15,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select, update
-
 from handlers.checkins import OpenedRound, answered_members, delivery_message, open_round
 from handlers.closing import close_due_rounds
 from handlers.context import Context
 from handlers.errors import PulseError
 from handlers.ports import Messenger, Recipient, SendError
 from schedules import timing
-from storage.models import Delivery, Member, Round, Team
+from storage.models import Member
+from storage.queries import deliveries
 from storage.queries import members as member_rows
 
 logger = logging.getLogger(__name__)
@@ -112,26 +111,12 @@ async def send_reminders(ctx: Context, *, concurrency: int = 8) -> int:
             hours = team.checkin.reminder_after_hours
             if not hours:
                 continue
-            stmt = (
-                select(Delivery.id, Delivery.round_id, Delivery.member_id, Member.timezone)
-                .join(Round, col(Round.id) == Delivery.round_id)
-                .join(Team, col(Team.id) == Round.team_id)
-                .join(Member, col(Member.id) == Delivery.member_id)
-                .where(
-                    Team.name == team.name,
-                    # 'uncertain' counts as delivered (it most likely arrived), and a reminder is no
-                    # second check-in: it is the one reminder everyone who has not answered gets.
-                    col(Delivery.status).in_(("sent", "uncertain")),
-                    col(Delivery.reminded_at).is_(None),
-                    col(Delivery.due_at) <= now - timedelta(hours=hours),
-                    col(Round.closed_at).is_(None),
-                    col(Round.closes_at) > now,
-                    col(Member.paused).is_(False),
-                )
+            rows = await deliveries.reminders_due(
+                session, team_name=team.name, due_before=now - timedelta(hours=hours), now=now
             )
-            for delivery_id, _round_id, _member_id, member_tz in (await session.exec(stmt)).all():
+            for delivery_id, member_tz in rows:
                 zone = ZoneInfo(member_tz or ctx.config.team_timezone(team))
-                if delivery_id is not None and now.astimezone(zone).weekday() < 5:
+                if now.astimezone(zone).weekday() < 5:
                     due.append(delivery_id)
     slots = asyncio.Semaphore(concurrency)
 
@@ -145,18 +130,15 @@ async def send_reminders(ctx: Context, *, concurrency: int = 8) -> int:
 
 async def _remind(ctx: Context, delivery_id: int, now: datetime) -> bool:
     async with ctx.store.session() as session:
-        claimed = await session.exec(
-            update(Delivery).where(col(Delivery.id) == delivery_id, col(Delivery.reminded_at).is_(None))
-            .values(reminded_at=now)
-        )
-        delivery = await session.get(Delivery, delivery_id)
-        answered = claimed.rowcount == 1 and delivery is not None and delivery.member_id in await answered_members(
+        claimed = await deliveries.claim_reminder(session, delivery_id=delivery_id, now=now)
+        delivery = await deliveries.delivery_by_id(session, delivery_id=delivery_id)
+        answered = claimed and delivery is not None and delivery.member_id in await answered_members(
             session, ctx.secret, round_id=delivery.round_id
         )
         # The claim is kept whether or not the member answered: `reminded_at` is set on every due
         # delivery alike, so the store does not record who had answered by reminder time.
         await session.commit()
-    if claimed.rowcount != 1 or answered:
+    if not claimed or answered:
         return False  # answered already (no reminder), or another pass took it
     try:
         to, message, key = await delivery_message(ctx, delivery_id=delivery_id, reminder=True)
@@ -192,5 +174,5 @@ async def _reminder_absent(messenger: Messenger, to: Recipient, key: str) -> boo
 
 async def _unclaim_reminder(ctx: Context, delivery_id: int) -> None:
     async with ctx.store.session() as session:
-        await session.exec(update(Delivery).where(col(Delivery.id) == delivery_id).values(reminded_at=None))
+        await deliveries.unclaim_reminder(session, delivery_id=delivery_id)
         await session.commit()

@@ -11,8 +11,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from sqlalchemy import func
-from sqlmodel import col, select
 
 from handlers.config import WEEKDAYS
 from handlers.context import Context
@@ -20,7 +18,8 @@ from handlers.i18n import t
 from schedules import jobs, timing
 from schedules.digest import DIGEST_HOUR, DIGEST_WEEKDAY
 from schedules.meetings import meeting_places, meeting_timezone
-from storage.models import Delivery, Round
+from storage.models import Round
+from storage.queries.deliveries import first_unreminded_due
 from storage.queries.rounds import open_team_rounds
 
 
@@ -62,15 +61,8 @@ async def _open_rounds(ctx: Context, now: datetime) -> dict[str, tuple[Round, da
     out: dict[str, tuple[Round, datetime | None]] = {}
     async with ctx.store.session() as session:
         for name, rnd in await open_team_rounds(session, now=now):
-            first_due = (
-                await session.exec(
-                    select(func.min(Delivery.due_at)).where(
-                        Delivery.round_id == rnd.id,
-                        col(Delivery.reminded_at).is_(None),
-                        col(Delivery.status).in_(("pending", "sending", "sent", "uncertain")),
-                    )
-                )
-            ).first()
+            assert rnd.id is not None
+            first_due = await first_unreminded_due(session, round_id=rnd.id)
             out[name] = (rnd, timing.as_utc(first_due) if first_due else None)
     return out
 

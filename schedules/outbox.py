@@ -21,28 +21,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_
-from sqlmodel import col, select, update
-
 from handlers.checkins import delivery_message
 from handlers.context import Context
 from handlers.errors import PulseError
 from handlers.ports import Messenger, Recipient, SendError, Sent
 from schedules.timing import as_utc
-from storage.models import Delivery, Member
+from storage.queries import deliveries
+from storage.queries.deliveries import FAILED, PENDING, SENDING, SENT, UNCERTAIN, Due
 
 logger = logging.getLogger(__name__)
-
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
-UNCERTAIN = "uncertain"  # maybe delivered: the answer was lost where the platform cannot look
-
-
-@dataclass(frozen=True)
-class _Due:
-    id: int
-    status: str
-    attempts: int
-    workspace: int | None
 
 
 @dataclass
@@ -105,20 +92,11 @@ class Sender:
         """
         now = self.ctx.clock.now()
         async with self.ctx.store.session() as session:
-            rows = (
-                await session.exec(
-                    select(Delivery.id, Delivery.attempts, Delivery.next_try_at).where(col(Delivery.status) == SENDING)
-                )
-            ).all()
+            rows = await deliveries.left_sending(session)
             for delivery_id, attempts, lease_end in rows:
                 claimed_at = as_utc(lease_end) - self.lease if lease_end is not None else now
                 due = min(max(claimed_at + timedelta(seconds=grace), now), now + timedelta(seconds=grace))
-                await session.exec(
-                    update(Delivery)
-                    .where(col(Delivery.id) == delivery_id, col(Delivery.status) == SENDING,
-                           col(Delivery.attempts) == attempts)
-                    .values(next_try_at=due)
-                )
+                await deliveries.recheck_at(session, delivery_id=delivery_id, attempts=attempts, at=due)
             await session.commit()
         if rows:
             logger.warning("deliveries left in sending will be checked", extra={"deliveries": len(rows)})
@@ -161,50 +139,25 @@ class Sender:
 
     # -- one row -----------------------------------------------------------------------------
 
-    async def _due(self, *, exclude: Iterable[int]) -> list[_Due]:
+    async def _due(self, *, exclude: Iterable[int]) -> list[Due]:
         now = self.ctx.clock.now()
-        ready = and_(
-            col(Delivery.status) == PENDING,
-            col(Delivery.due_at) <= now,
-            or_(col(Delivery.next_try_at).is_(None), col(Delivery.next_try_at) <= now),
-        )
-        stale = and_(col(Delivery.status) == SENDING, col(Delivery.next_try_at) <= now)
-        stmt = (
-            select(Delivery.id, Delivery.status, Delivery.attempts, Member.workspace_id)
-            .join(Member, col(Member.id) == Delivery.member_id)
-            .where(or_(ready, stale))
-            .order_by(col(Delivery.due_at), col(Delivery.id))
-            .limit(self.batch)
-        )
-        skip = list(exclude)
-        if skip:
-            stmt = stmt.where(col(Delivery.id).not_in(skip))
         async with self.ctx.store.session() as session:
-            rows = (await session.exec(stmt)).all()
-        return [_Due(*row) for row in rows]
+            return await deliveries.due_rows(session, now=now, limit=self.batch, exclude=exclude)
 
     def _slot(self, workspace: int | None) -> asyncio.Semaphore:
         if workspace not in self._slots:
             self._slots[workspace] = asyncio.Semaphore(self.per_workspace)
         return self._slots[workspace]
 
-    async def _claim(self, row: _Due) -> int | None:
+    async def _claim(self, row: Due) -> int | None:
         """Own the row: the attempt number on success, None if someone else moved it first."""
         now = self.ctx.clock.now()
         async with self.ctx.store.session() as session:
-            result = await session.exec(
-                update(Delivery)
-                .where(
-                    col(Delivery.id) == row.id,
-                    col(Delivery.status) == row.status,
-                    col(Delivery.attempts) == row.attempts,
-                )
-                .values(status=SENDING, attempts=row.attempts + 1, next_try_at=now + self.lease)
-            )
+            claimed = await deliveries.claim(session, row=row, lease_until=now + self.lease)
             await session.commit()
-        return row.attempts + 1 if result.rowcount == 1 else None
+        return row.attempts + 1 if claimed else None
 
-    async def _one(self, row: _Due, report: DrainReport, stop: asyncio.Event) -> None:
+    async def _one(self, row: Due, report: DrainReport, stop: asyncio.Event) -> None:
         async with self._slot(row.workspace):
             if stop.is_set():
                 return  # stopping: leave the row pending for whoever sends next
@@ -223,7 +176,7 @@ class Sender:
                 else:
                     await self._finish(row.id, attempt, None, error=error, retry=True)
 
-    async def _deliver(self, row: _Due, attempt: int, report: DrainReport) -> None:
+    async def _deliver(self, row: Due, attempt: int, report: DrainReport) -> None:
         try:
             to, message, key = await delivery_message(self.ctx, delivery_id=row.id)
         except PulseError as exc:
@@ -334,21 +287,14 @@ class Sender:
         else:
             values = {"status": FAILED, "next_try_at": None, "last_error": (error or "")[:500]}
         async with self.ctx.store.session() as session:
-            result = await session.exec(
-                update(Delivery)
-                .where(col(Delivery.id) == delivery_id, col(Delivery.status) == SENDING,
-                       col(Delivery.attempts) == attempt)
-                .values(**values)
-            )
-            if sent is not None and result.rowcount == 1:
+            ours = await deliveries.settle(session, delivery_id=delivery_id, attempt=attempt, values=values)
+            if sent is not None and ours:
                 # The member's direct conversation is learnt here, when the check-in lands, never in
                 # the request that carries their answer: a member row written a moment before an
                 # answer would tie the two together in the database's write order.
-                member_id = select(Delivery.member_id).where(col(Delivery.id) == delivery_id).scalar_subquery()
-                await session.exec(
-                    update(Member).where(col(Member.id) == member_id, col(Member.dm_conversation).is_(None))
-                    .values(dm_conversation=sent.conversation[:300])
+                await deliveries.learn_dm_conversation(
+                    session, delivery_id=delivery_id, conversation=sent.conversation[:300]
                 )
             await session.commit()
-        if result.rowcount != 1:
+        if not ours:
             logger.warning("delivery moved by someone else", extra={"delivery_id": delivery_id, "attempt": attempt})

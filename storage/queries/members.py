@@ -29,6 +29,11 @@ async def find_member(session: AsyncSession, *, platform: str, user_id: str) -> 
     return (await session.exec(stmt)).first()
 
 
+async def member_by_id(session: AsyncSession, *, member_id: int) -> Member | None:
+    """The member, or None."""
+    return await session.get(Member, member_id)
+
+
 async def add_member(
     session: AsyncSession, *, platform: str, user_id: str, workspace: str, created_at: datetime | None
 ) -> Member:
@@ -73,6 +78,27 @@ async def a_team_locale(session: AsyncSession, *, member_id: int) -> str | None:
         .limit(1)
     )
     return (await session.exec(stmt)).first()
+
+
+async def active_team_names(session: AsyncSession, *, member_id: int) -> set[str]:
+    """The names of the teams the member is on (actively)."""
+    stmt = (
+        select(Team.name)
+        .join(TeamMember, col(TeamMember.team_id) == Team.id)
+        .where(TeamMember.member_id == member_id, col(TeamMember.active).is_(True))
+    )
+    return set((await session.exec(stmt)).all())
+
+
+async def team_user_ids(session: AsyncSession, *, team_name: str) -> list[str]:
+    """The platform ids of everyone on the team's roster, active or not."""
+    stmt = (
+        select(Member.user_id)
+        .join(TeamMember, col(TeamMember.member_id) == Member.id)
+        .join(Team, col(Team.id) == TeamMember.team_id)
+        .where(Team.name == team_name)
+    )
+    return list((await session.exec(stmt)).all())
 
 
 async def leading_members(session: AsyncSession) -> list[Member]:

@@ -35,6 +35,11 @@ async def round_by_id(session: AsyncSession, *, round_id: int, for_share: bool =
     return await session.get(Round, round_id)
 
 
+async def any_round(session: AsyncSession) -> bool:
+    """Whether the store holds any round at all."""
+    return (await session.exec(select(Round.id).limit(1))).first() is not None
+
+
 async def round_of_period(session: AsyncSession, *, team_id: int, period: str) -> Round | None:
     """The team's round for this period, if it was opened."""
     return (await session.exec(select(Round).where(Round.team_id == team_id, Round.period == period))).first()

@@ -16,6 +16,11 @@ async def team_named(session: AsyncSession, *, name: str) -> Team | None:
     return (await session.exec(select(Team).where(Team.name == name))).first()
 
 
+async def team_by_id(session: AsyncSession, *, team_id: int) -> Team | None:
+    """The team, or None."""
+    return await session.get(Team, team_id)
+
+
 async def team_id_named(session: AsyncSession, *, name: str) -> int | None:
     """The id of the team with this name, or None."""
     return (await session.exec(select(Team.id).where(Team.name == name))).first()
