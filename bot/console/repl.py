@@ -14,6 +14,7 @@ from datetime import datetime
 from bot.console.render import render
 from bot.console.surface import ConsoleSurface
 from handlers import checkins
+from handlers.commands import error_outcome
 from handlers.config import TeamConfig
 from handlers.context import Context
 from handlers.i18n import t
@@ -88,7 +89,10 @@ class ConsoleChat:
         elif line.lower() in self.buttons:
             await self.press(self.buttons[line.lower()])
         else:
-            outcome = await handle_input(self.ctx, self.actor, Where(conversation="", kind="dm"), Typed(line))
+            try:
+                outcome = await handle_input(self.ctx, self.actor, Where(conversation="", kind="dm"), Typed(line))
+            except Exception as error:  # noqa: BLE001 - nobody re-types it for us: the failure is answered
+                outcome = await error_outcome(self.ctx, self.actor, error, doing="typed reply")
             if outcome is None:
                 self.write(t("console.no_open", await actor_locale(self.ctx, self.actor)))
             else:

@@ -21,9 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.home import publish_home
 from bot.slack.runtime import SlackRuntime
 from bot.slack.surface import SlackSurface
-from handlers.checkins import reply_text
-from handlers.commands import error_outcome
-from handlers.errors import PulseError
+from handlers.inputs import Typed, handle
 from handlers.members import upsert_member
 from handlers.ports import Where
 from handlers.surface import carry_out
@@ -87,10 +85,8 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
         where = Where(conversation=str(channel), kind="dm")
         try:
             await upsert_member(rt.ctx, actor, dm_conversation=where.conversation)
-            try:
-                outcome = await reply_text(rt.ctx, actor, text)
-            except PulseError as refused:  # a refusal (closed, too long) is an answer: said, and acked
-                outcome = await error_outcome(rt.ctx, actor, refused, doing="typed reply")
+            # A refusal (closed, too long) is an answer: `handle` returns it, and it is acked.
+            outcome = await handle(rt.ctx, actor, where, Typed(text))
         except Exception:
             # Nothing stored (the store failed) and Slack gets a 500: its retry must be handled, not
             # skipped as seen, so a 200 always means the answer is stored.
