@@ -118,7 +118,8 @@ async def handle(ctx: Context, actor: Actor, where: Where, done: Input) -> Outco
     A failure that is not a refusal (the store is down) is raised, because then nothing was
     stored and the face decides: Slack answers its event with a 500 so that Slack re-delivers it
     (an acknowledged answer is a stored answer, DESIGN.md, Reliability); a face that gets no
-    retry answers with `handlers.commands.error_outcome`.
+    retry answers it politely (the console with `handlers.commands.error_outcome`, Teams with its
+    turn guard, `bot.teams.agent.PulseAgent.on_turn`).
     """
     match done:
         case Command():

@@ -21,7 +21,7 @@ from bot.retries import SeenIds
 from bot.slack.home import publish_home
 from bot.slack.runtime import SlackRuntime
 from bot.slack.surface import SlackSurface
-from handlers.inputs import Typed, handle
+from handlers.inputs import Typed
 from handlers.members import upsert_member
 from handlers.ports import Where
 from handlers.surface import carry_out
@@ -63,7 +63,7 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
         try:
             await upsert_member(rt.ctx, actor, dm_conversation=where.conversation)
             # A refusal (closed, too long) is an answer: `handle` returns it, and it is acked.
-            outcome = await handle(rt.ctx, actor, where, Typed(text))
+            outcome = await rt.handle(actor, where, Typed(text))
         except Exception:
             # Nothing stored (the store failed) and Slack gets a 500: its retry must be handled, not
             # skipped as seen, so a 200 always means the answer is stored.

@@ -10,7 +10,6 @@ from microsoft_agents.hosting.core import TurnContext
 from bot.teams.activities import actor_of, split_command, where_of
 from bot.teams.cards import read_payload
 from bot.teams.surface import MessageSurface, form_locale
-from handlers.commands import error_outcome
 from handlers.i18n import t
 from handlers.inputs import Tap, Typed, handle
 from handlers.members import actor_locale
@@ -43,10 +42,8 @@ def register(agent: PulseAgent) -> None:
                 await carry_out(ctx, outcome, surface)
             return
         if where.kind == "dm":
-            try:
-                typed = await handle(ctx, actor, where, Typed(text))
-            except Exception as error:  # noqa: BLE001 - Teams does not re-deliver: the failure is answered
-                typed = await error_outcome(ctx, actor, error, doing="typed reply")
+            # A failure to store it is raised: the agent's turn guard (`PulseAgent.on_turn`) answers it.
+            typed = await handle(ctx, actor, where, Typed(text))
             if typed is not None:
                 await carry_out(ctx, typed, MessageSurface(ctx, messenger, context, where,
                                                            locale=form_locale(ctx, typed)))
