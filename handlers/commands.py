@@ -25,6 +25,9 @@ class Verb(StrEnum):
     PULSE = "pulse"
 
 
+HELP_WORDS = ("help", "ayuda")  # `/<command> help`: the command's usage, nothing run
+
+
 def help_message(command: str, locale: str) -> Message:
     """Usage of one command, in the user's language."""
     key = command.replace("-", "_")
@@ -69,10 +72,10 @@ async def run_verb(ctx: Context, actor: Actor, where: Where, verb: Verb | None, 
     """Run one command (`handlers.inputs.Command`); every refusal and failure comes back as a reply."""
     try:
         await upsert_member(ctx, actor)
+        if verb is not None and text.lower() in HELP_WORDS:
+            return Outcome(reply=help_message(verb, await actor_locale(ctx, actor)))
         match verb:
             case Verb.EMPTY_CHAIR:
-                if text.lower() in ("help", "ayuda"):
-                    return Outcome(reply=help_message(verb, await actor_locale(ctx, actor)))
                 return await chairs.open_chair(ctx, actor, where, text)
             case Verb.TEAM_PULSE:
                 return await team_pulse(ctx, actor, where, text)

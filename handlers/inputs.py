@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from handlers import chairs, checkins, privacy
-from handlers.commands import Verb, error_outcome, run_verb
+from handlers.commands import HELP_WORDS, Verb, error_outcome, run_verb
 from handlers.context import Context
 from handlers.errors import Invalid, PulseError
 from handlers.i18n import t
@@ -44,6 +44,11 @@ class Command:
             return Verb(self.name)
         except ValueError:
             return None
+
+    @property
+    def asks_help(self) -> bool:
+        """`/<command> help` (or `ayuda`): answered with the command's usage, nothing is run."""
+        return self.verb is not None and self.text.lower() in HELP_WORDS
 
     @property
     def heavy(self) -> bool:

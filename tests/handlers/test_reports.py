@@ -330,6 +330,13 @@ async def test_help_explains_the_command(ctx):
     assert "/team-pulse TEAM" in plain_text(await pulse(ctx, "U0NOBODY", "help"))
 
 
+@pytest.mark.parametrize("command", ["team-pulse", "empty-chair", "pulse"])
+async def test_every_command_answers_help_and_ayuda_with_its_usage_and_runs_nothing(ctx, command):
+    for word in ("help", "AYUDA"):
+        outcome = await handle(ctx, leader("U0NOBODY"), Where("C1", "channel"), Command.parse(command, word))
+        assert outcome.posts == [] and outcome.reply.fallback.startswith(f"/{command} ")
+
+
 # ------------------------------------------------------------------ Spanish
 
 
