@@ -127,11 +127,8 @@ class ConsoleChat:
                 await self.handle(answer)
                 return False
             if answer in numbers:
-                outcome = await self.act(Tap.parse(numbers[answer].action, numbers[answer].value))
-                if outcome.reply is not None:
-                    self.write(render(outcome.reply).text)
-                if outcome.update is not None:
-                    self.buttons = render(outcome.update).buttons
+                await self.apply(await self.act(Tap.parse(numbers[answer].action, numbers[answer].value)),
+                                 asking=True)
             elif answer:
                 await self.handle(answer)
         return True
@@ -158,9 +155,10 @@ class ConsoleChat:
                 values[f.id] = raw
         await self.press(Button(form.submit_label, form.action, form.value), values)
 
-    async def apply(self, outcome: Outcome) -> None:
+    async def apply(self, outcome: Outcome, *, asking: bool = False) -> None:
         """Show what a handler answered, post cards, fill forms (`carry_out` in the terminal)."""
-        await carry_out(self.ctx, outcome, ConsoleSurface(self.where, self.write, self._keep_buttons, self.fill))
+        surface = ConsoleSurface(self.where, self.write, self._keep_buttons, self.fill, asking=asking)
+        await carry_out(self.ctx, outcome, surface)
 
     def _keep_buttons(self, message: Message) -> None:
         buttons = render(message).buttons
