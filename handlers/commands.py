@@ -25,7 +25,7 @@ class Verb(StrEnum):
     PULSE = "pulse"
 
 
-COMMANDS = tuple(v.value for v in Verb)  # kept while faces move to `Verb`
+HELP_WORDS = ("help", "ayuda")  # `/<command> help`: the command's usage, nothing run
 
 
 def help_message(command: str, locale: str) -> Message:
@@ -44,8 +44,8 @@ async def error_outcome(ctx: Context, actor: Actor, error: Exception, *, doing: 
     A domain error (`PulseError`) says what was refused. Anything else is a bug or a broken
     store: it is logged with its traceback, and the person reads an apology that asks them to
     try again (no exception text: it could name tables, paths or hosts). Every entry point of the
-    core (`run_command`, `interactions.dispatch`, `interactions.typed_reply`) ends here, so the
-    faces share one rule.
+    core (`handlers.inputs.handle`, for commands, taps and typed text) ends here, so the faces
+    share one rule.
     """
     if isinstance(error, PulseError):
         message_id, args = error.message_id, error.args_
@@ -72,10 +72,10 @@ async def run_verb(ctx: Context, actor: Actor, where: Where, verb: Verb | None, 
     """Run one command (`handlers.inputs.Command`); every refusal and failure comes back as a reply."""
     try:
         await upsert_member(ctx, actor)
+        if verb is not None and text.lower() in HELP_WORDS:
+            return Outcome(reply=help_message(verb, await actor_locale(ctx, actor)))
         match verb:
             case Verb.EMPTY_CHAIR:
-                if text.lower() in ("help", "ayuda"):
-                    return Outcome(reply=help_message(verb, await actor_locale(ctx, actor)))
                 return await chairs.open_chair(ctx, actor, where, text)
             case Verb.TEAM_PULSE:
                 return await team_pulse(ctx, actor, where, text)
@@ -85,13 +85,6 @@ async def run_verb(ctx: Context, actor: Actor, where: Where, verb: Verb | None, 
                 raise PulseError("command.unknown", command=name)
     except Exception as error:  # noqa: BLE001 - a refusal or a failure, both answered
         return await error_outcome(ctx, actor, error, doing=f"/{name}")
-
-
-async def run_command(ctx: Context, actor: Actor, where: Where, command: str, text: str) -> Outcome:
-    """Run one command line (kept while faces move to `handlers.inputs.handle`)."""
-    name = command.lstrip("/").lower()
-    verb = Verb(name) if name in tuple(Verb) else None
-    return await run_verb(ctx, actor, where, verb, name, text.strip())
 
 
 async def _pulse(ctx: Context, actor: Actor, text: str) -> Outcome:

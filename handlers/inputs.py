@@ -2,8 +2,9 @@
 
 Each face turns its platform's payload into one of these at its edge (`Command.parse`, and
 `Tap.parse` for the action and value the core put on its own buttons and forms) and calls
-`handle`; what comes back is carried out with `handlers.surface.carry_out`. Every refusal and
-every failure comes back as a polite reply, never as an exception.
+`handle`; what comes back is carried out with `handlers.surface.carry_out`. Every refusal comes
+back as a polite reply, and so does every failure of a command or a tap; a failure to store typed
+text is raised to the face (see `handle`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from handlers import chairs, checkins, privacy
-from handlers.commands import Verb, error_outcome, run_verb
+from handlers.commands import HELP_WORDS, Verb, error_outcome, run_verb
 from handlers.context import Context
 from handlers.errors import Invalid, PulseError
 from handlers.i18n import t
@@ -43,6 +44,11 @@ class Command:
             return Verb(self.name)
         except ValueError:
             return None
+
+    @property
+    def asks_help(self) -> bool:
+        """`/<command> help` (or `ayuda`): answered with the command's usage, nothing is run."""
+        return self.verb is not None and self.text.lower() in HELP_WORDS
 
     @property
     def heavy(self) -> bool:
@@ -112,6 +118,13 @@ async def handle(ctx: Context, actor: Actor, where: Where, done: Input) -> Outco
 
     None only for typed text when no check-in is open for the person: each face then says what
     it can do in its own words.
+
+    A refusal of typed text (the round closed, the comment too long) is answered like any other.
+    A failure that is not a refusal (the store is down) is raised, because then nothing was
+    stored and the face decides: Slack answers its event with a 500 so that Slack re-delivers it
+    (an acknowledged answer is a stored answer, DESIGN.md, Reliability); a face that gets no
+    retry answers it politely (the console with `handlers.commands.error_outcome`, Teams with its
+    turn guard, `bot.teams.agent.PulseAgent.on_turn`).
     """
     match done:
         case Command():
@@ -121,8 +134,8 @@ async def handle(ctx: Context, actor: Actor, where: Where, done: Input) -> Outco
         case Typed(text=text):
             try:
                 return await checkins.reply_text(ctx, actor, text)
-            except Exception as error:  # noqa: BLE001 - a refusal or a failure, both answered
-                return await error_outcome(ctx, actor, error, doing="typed reply")
+            except PulseError as refused:
+                return await error_outcome(ctx, actor, refused, doing="typed reply")
 
 
 async def _tap(ctx: Context, actor: Actor, where: Where, tap: Tap) -> Outcome:

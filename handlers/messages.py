@@ -25,7 +25,7 @@ class Text:
 
 @dataclass(frozen=True)
 class Button:
-    """One tap: the face sends `action` and `value` back to `handlers.interactions.dispatch`."""
+    """One tap: the face sends `action` and `value` back to `handlers.inputs.handle` (a `Tap`)."""
 
     label: str
     action: str
@@ -78,7 +78,7 @@ class Field:
 class Form:
     """A small form: a modal in Slack, a dialog or inline card in Teams, prompts in the console.
 
-    On submit the face calls `dispatch(action=form.action, value=form.value, fields={id: text})`.
+    On submit the face calls `handle` with `Tap.parse(form.action, form.value, {id: text})`.
     """
 
     title: str

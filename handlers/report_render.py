@@ -321,9 +321,3 @@ def report_text(report: CompanyReport, locale: str) -> str:
         parts.append(plain_text(Message(blocks=tuple(_team_blocks(r, locale)), fallback="", locale=locale)))
     # A terminal obeys escape sequences: comments stored before input was cleaned are cleaned here.
     return clean_text(("\n\n" + "─" * 40 + "\n\n").join(parts) + "\n")
-
-
-def help_message(locale: str) -> Message:
-    """Usage of `/team-pulse`."""
-    title = t("reports.help.title", locale)
-    return Message((Text(title, "heading"), Text(t("reports.help.body", locale))), fallback=title, locale=locale)

@@ -11,7 +11,7 @@ from handlers.errors import Invalid, NotAllowed, NotFound
 from handlers.members import actor_locale
 from handlers.messages import Outcome
 from handlers.ports import Actor, Where
-from handlers.report_render import help_message, report_message
+from handlers.report_render import report_message
 from handlers.reports import DEFAULT_WEEKS, MAX_WEEKS, build_report
 from storage.queries.teams import led_team_ids, team_names
 
@@ -51,8 +51,6 @@ async def readable_teams(ctx: Context, actor: Actor) -> tuple[bool, list[str]]:
 async def team_pulse(ctx: Context, actor: Actor, where: Where, text: str) -> Outcome:
     """`/team-pulse [team] [weeks]`: the report, privately, to the team's leaders and global leaders only."""
     locale = await actor_locale(ctx, actor)
-    if text.strip().lower() in ("help", "ayuda"):
-        return Outcome(reply=help_message(locale))
     name, weeks = parse_request(text)
     is_global, allowed = await readable_teams(ctx, actor)
     if not allowed and not is_global:

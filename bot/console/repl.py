@@ -14,6 +14,7 @@ from datetime import datetime
 from bot.console.render import render
 from bot.console.surface import ConsoleSurface
 from handlers import checkins
+from handlers.commands import error_outcome
 from handlers.config import TeamConfig
 from handlers.context import Context
 from handlers.i18n import t
@@ -88,7 +89,10 @@ class ConsoleChat:
         elif line.lower() in self.buttons:
             await self.press(self.buttons[line.lower()])
         else:
-            outcome = await handle_input(self.ctx, self.actor, Where(conversation="", kind="dm"), Typed(line))
+            try:
+                outcome = await handle_input(self.ctx, self.actor, Where(conversation="", kind="dm"), Typed(line))
+            except Exception as error:  # noqa: BLE001 - nobody re-types it for us: the failure is answered
+                outcome = await error_outcome(self.ctx, self.actor, error, doing="typed reply")
             if outcome is None:
                 self.write(t("console.no_open", await actor_locale(self.ctx, self.actor)))
             else:
@@ -123,11 +127,8 @@ class ConsoleChat:
                 await self.handle(answer)
                 return False
             if answer in numbers:
-                outcome = await self.act(Tap.parse(numbers[answer].action, numbers[answer].value))
-                if outcome.reply is not None:
-                    self.write(render(outcome.reply).text)
-                if outcome.update is not None:
-                    self.buttons = render(outcome.update).buttons
+                await self.apply(await self.act(Tap.parse(numbers[answer].action, numbers[answer].value)),
+                                 asking=True)
             elif answer:
                 await self.handle(answer)
         return True
@@ -154,9 +155,10 @@ class ConsoleChat:
                 values[f.id] = raw
         await self.press(Button(form.submit_label, form.action, form.value), values)
 
-    async def apply(self, outcome: Outcome) -> None:
+    async def apply(self, outcome: Outcome, *, asking: bool = False) -> None:
         """Show what a handler answered, post cards, fill forms (`carry_out` in the terminal)."""
-        await carry_out(self.ctx, outcome, ConsoleSurface(self.where, self.write, self._keep_buttons, self.fill))
+        surface = ConsoleSurface(self.where, self.write, self._keep_buttons, self.fill, asking=asking)
+        await carry_out(self.ctx, outcome, surface)
 
     def _keep_buttons(self, message: Message) -> None:
         buttons = render(message).buttons

@@ -24,6 +24,9 @@ class ConsoleSurface:
     write: Callable[[str], None]
     show_buttons: Callable[[Message], None]
     fill: Callable[[Form], Awaitable[None]]
+    # While a check-in is asked question by question, the next question is the redrawn card: it is
+    # not printed again, only its buttons are kept.
+    asking: bool = False
     _redrawn: Message | None = None
 
     @property
@@ -47,9 +50,12 @@ class ConsoleSurface:
         self._print(message)
 
     async def redraw(self, message: Message) -> bool:
-        """The card printed again, as it now reads."""
+        """The card printed again, as it now reads (while `asking`, only its buttons kept)."""
         self._redrawn = message
-        self._print(message)
+        if self.asking:
+            self.show_buttons(message)
+        else:
+            self._print(message)
         return True
 
     async def post(self, post: Post) -> Sent:

@@ -25,6 +25,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.retries import retry_after_of
 from bot.slack.blocks import render_message
 from handlers.messages import Message
 from handlers.ports import Recipient, SendError, Sent
@@ -157,18 +158,6 @@ class PauseWorkspaceOn429(AsyncRateLimitErrorRetryHandler):
         await self.gate.pause_everywhere(retry_after_of(response.headers))
         await self.gate.wait_open()
         state.increment_current_attempt()
-
-
-def retry_after_of(headers: Any) -> float:
-    """The Retry-After header in seconds (1 when absent or unreadable), from any header mapping."""
-    for key, value in dict(headers or {}).items():
-        if key.lower() == "retry-after":
-            raw = value[0] if isinstance(value, list) else value
-            try:
-                return max(0.0, float(raw))
-            except (TypeError, ValueError):
-                break
-    return 1.0
 
 
 def make_client(token: str | None, *, base_url: str | None, gate: WorkspaceGate) -> AsyncWebClient:

@@ -7,7 +7,7 @@ from typing import Any
 from microsoft_agents.activity import Activity, ChannelAccount
 
 from bot.teams.messenger import PLATFORM, base_conversation
-from handlers.commands import COMMANDS
+from handlers.inputs import Command
 from handlers.ports import Actor, Where
 
 _KINDS = {"personal": "dm", "channel": "channel", "groupChat": "group"}
@@ -64,8 +64,8 @@ def where_of(activity: Activity) -> Where:
     return Where(conversation=base_conversation(conversation.id), kind=kind, name=conversation.name or "")
 
 
-def split_command(text: str) -> tuple[str, str] | None:
-    """("empty-chair", "Q3 pricing") from "empty-chair Q3 pricing" or "/empty-chair …"."""
+def split_command(text: str) -> Command | None:
+    """The command in "empty-chair Q3 pricing" or "/empty-chair …"; None when the first word is none."""
     word, _, rest = text.strip().partition(" ")
-    word = word.lstrip("/").lower()
-    return (word, rest.strip()) if word in COMMANDS else None
+    command = Command.parse(word, rest)
+    return command if command.verb is not None else None

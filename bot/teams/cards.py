@@ -36,8 +36,6 @@ logger = logging.getLogger(__name__)
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
-# What a comment may hold (the handlers enforce it too; the card only hints it to the client).
-COMMENT_MAX_LENGTH = 2000
 # Teams refuses messages above ~28 KB; a chart bigger than this is re-encoded with a palette.
 CHART_MAX_BYTES = 16_000
 # The keys of our own payload inside Action.Execute/Action.Submit data; inputs use `field.<id>`.
@@ -233,9 +231,8 @@ def _input(field: Field) -> dict[str, Any]:
         element["type"] = "Input.Text"
         if field.kind == "multiline":
             element["isMultiline"] = True
-        max_length = field.max_length or (COMMENT_MAX_LENGTH if field.kind == "multiline" else None)
-        if max_length:
-            element["maxLength"] = max_length
+        if field.max_length:  # the core's limit (`checkins.COMMENT_LIMIT`, `chairs.NOTE_LIMIT`), a hint here
+            element["maxLength"] = field.max_length
         if field.placeholder:
             element["placeholder"] = field.placeholder
         if field.initial:

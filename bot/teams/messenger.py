@@ -27,6 +27,7 @@ from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import AuthenticationConstants
 
+from bot.retries import retry_after_of
 from bot.teams.cards import CARD_CONTENT_TYPE, render_message
 from handlers import conversations
 from handlers.context import Context
@@ -79,12 +80,7 @@ def _send_error(exc: BaseException) -> SendError:
     """Map a connector failure to the core's retry rules, saying when surely nothing was posted."""
     if isinstance(exc, aiohttp.ClientResponseError):
         if exc.status in REFUSED:
-            retry_after = None
-            if exc.headers and (value := exc.headers.get("Retry-After")):
-                try:
-                    retry_after = float(value)
-                except ValueError:
-                    retry_after = None
+            retry_after = retry_after_of(exc.headers, default=None)
             reason = "teams.rate_limited" if exc.status == 429 else f"teams.http_{exc.status}"
             return SendError(reason, transient=True, retry_after=retry_after, posted_nothing=True)
         if exc.status >= 500:

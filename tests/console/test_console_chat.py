@@ -49,6 +49,8 @@ async def test_member_sees_delivered_checkin_and_answers_by_number(ctx):
     script = await chat(ctx, "ana", "4", "5", "", "Todo bien por aquí")
     assert "¿Cómo te sientes en el trabajo esta semana?" in script.text
     assert "[1] 😞 Muy mal" in script.text and "[5] 😄 Muy bien" in script.text
+    # Each answer is carried out like any tap, but the card is not printed again between questions.
+    assert script.text.count("[5] 😄 Muy bien") == 1
     async with ctx.store.session() as session:
         response = (await session.exec(select(Response))).one()
     assert (response.mood, response.driver_score, response.comment) == (4, 5, "Todo bien por aquí")

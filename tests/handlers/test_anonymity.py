@@ -16,8 +16,7 @@ from sqlmodel import select as sm_select
 
 from handlers.checkins import open_round
 from handlers.closing import close_team_round
-from handlers.commands import run_command
-from handlers.interactions import dispatch
+from handlers.inputs import Command, Tap, handle
 from handlers.messages import plain_text
 from handlers.ports import Actor, Where
 from handlers.privacy import forget, pulse_me
@@ -42,10 +41,9 @@ def person(user: str) -> Actor:
 
 
 async def tap(ctx, user: str, round_id: int, mood: int, comment: str | None = None):
-    outcome = await dispatch(ctx, person(user), DM, action="checkin.mood", value=f"{round_id}:{mood}")
+    outcome = await handle(ctx, person(user), DM, Tap.parse("checkin.mood", f"{round_id}:{mood}"))
     if comment is not None:
-        await dispatch(ctx, person(user), DM, action="checkin.comment.submit", value=str(round_id),
-                       fields={"comment": comment})
+        await handle(ctx, person(user), DM, Tap.parse("checkin.comment.submit", str(round_id), {"comment": comment}))
     return outcome
 
 
@@ -59,7 +57,7 @@ def _without_participation(data: Any) -> Any:
 
 async def _leader_view(ctx) -> tuple[Any, str]:
     report = report_json(await build_report(ctx, teams=["soporte"]))
-    chat = plain_text((await run_command(ctx, person("lead"), DM, "team-pulse", "")).reply)
+    chat = plain_text((await handle(ctx, person("lead"), DM, Command.parse("team-pulse", ""))).reply)
     return report, chat
 
 

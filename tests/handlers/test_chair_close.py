@@ -7,8 +7,7 @@ import pytest
 from sqlmodel import select
 
 from handlers.chairs import open_chair
-from handlers.commands import run_command
-from handlers.interactions import dispatch
+from handlers.inputs import Command, Tap, handle
 from handlers.messages import Notice, Outcome
 from handlers.ports import Actor, Where
 from schedules.meetings import post_meeting_chair
@@ -33,12 +32,12 @@ def who(user: str) -> Actor:
 
 
 async def chair_by(ctx, user: str) -> int:
-    opened = await run_command(ctx, who(user), ROOM, "empty-chair", "Nuevo horario")
+    opened = await handle(ctx, who(user), ROOM, Command.parse("empty-chair", "Nuevo horario"))
     return opened.posts[0].chair_id
 
 
 async def close(ctx, user: str, chair_id: int, where: Where = ROOM) -> Outcome:
-    return await dispatch(ctx, who(user), where, action="chair.close", value=str(chair_id))
+    return await handle(ctx, who(user), where, Tap.parse("chair.close", str(chair_id)))
 
 
 async def is_open(ctx, chair_id: int) -> bool:
@@ -65,14 +64,13 @@ async def test_someone_elses_chair_is_not_closed_by_a_participant_and_they_are_t
     assert "Solo quien abrió esta silla vacía" in outcome.reply.fallback
     assert await is_open(ctx, chair_id)
     # Still open: impacts keep coming.
-    added = await dispatch(ctx, who("carlos"), ROOM, action="chair.impact.submit", value=str(chair_id),
-                           fields={"effect": "better"})
+    added = await handle(ctx, who("carlos"), ROOM, Tap.parse("chair.impact.submit", str(chair_id), {"effect": "better"}))
     assert "cerrada" not in added.reply.fallback
 
 
 async def test_the_refusal_is_in_english_for_someone_who_reads_english(ctx):
     chair_id = await chair_by(ctx, "ana")
-    await run_command(ctx, who("bea"), Where(conversation="dm"), "pulse", "lang en")
+    await handle(ctx, who("bea"), Where(conversation="dm"), Command.parse("pulse", "lang en"))
     outcome = await close(ctx, "bea", chair_id)
     assert "Only the person who opened this empty chair" in outcome.reply.fallback
 
@@ -85,8 +83,7 @@ async def test_the_opener_closes_their_chair_and_the_summary_is_posted(ctx):
 
 async def test_the_same_name_on_another_platform_is_not_the_opener(ctx):
     chair_id = await chair_by(ctx, "ana")
-    outcome = await dispatch(ctx, Actor(platform="slack", user_id="ana"), ROOM, action="chair.close",
-                             value=str(chair_id))
+    outcome = await handle(ctx, Actor(platform="slack", user_id="ana"), ROOM, Tap.parse("chair.close", str(chair_id)))
     assert refused(outcome) and await is_open(ctx, chair_id)
 
 
@@ -131,7 +128,7 @@ async def test_a_chair_opened_at_a_meetings_start_is_closed_by_anyone_in_the_mee
     participant = Actor(platform="teams", user_id="29:guest")
     # A tap from the meeting's chat carries the message id after the conversation id.
     tapped_in = Where(conversation="19:meeting_abc@thread.v2;messageid=1700000000", kind="meeting")
-    outcome = await dispatch(ctx, participant, tapped_in, action="chair.close", value=str(chair_id))
+    outcome = await handle(ctx, participant, tapped_in, Tap.parse("chair.close", str(chair_id)))
     assert outcome.posts and not await is_open(ctx, chair_id)
 
 

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from handlers.checkins import answered_members, delivery_message, open_round, parse_mood, reply_text
 from handlers.closing import close_due_rounds
-from handlers.interactions import dispatch
+from handlers.inputs import Command, Tap, handle
 from handlers.members import respondent_key
 from handlers.messages import Notice, Question
 from handlers.ports import Actor, Where
@@ -45,15 +45,13 @@ async def test_leaders_are_not_on_their_teams_roster(make_ctx):
 
 
 async def test_paused_member_gets_no_delivery(ctx):
-    await dispatch_command(ctx, "ana", "pause")
+    await pulse_command(ctx, "ana", "pause")
     opened = await open_round(ctx, team_name="soporte")
     assert opened.new_deliveries == 4
 
 
-async def dispatch_command(ctx, user, text):
-    from handlers.commands import run_command
-
-    return await run_command(ctx, who(user), DM, "pulse", text)
+async def pulse_command(ctx, user, text):
+    return await handle(ctx, who(user), DM, Command.parse("pulse", text))
 
 
 async def test_checkin_message_asks_mood_with_five_buttons_worst_first(ctx):
@@ -70,8 +68,8 @@ async def test_checkin_message_asks_mood_with_five_buttons_worst_first(ctx):
 async def test_tap_records_mood_and_can_be_changed_while_open(ctx):
     opened = await open_round(ctx, team_name="soporte")
     ana = who("ana")
-    await dispatch(ctx, ana, DM, action="checkin.mood", value=f"{opened.round_id}:2")
-    outcome = await dispatch(ctx, ana, DM, action="checkin.mood", value=f"{opened.round_id}:4")
+    await handle(ctx, ana, DM, Tap.parse("checkin.mood", f"{opened.round_id}:2"))
+    outcome = await handle(ctx, ana, DM, Tap.parse("checkin.mood", f"{opened.round_id}:4"))
     selected = [b for q in outcome.update.blocks if isinstance(q, Question) for b in q.buttons if b.selected]
     assert [b.value for b in selected] == [f"{opened.round_id}:4"]
     async with ctx.store.session() as session:
@@ -81,10 +79,10 @@ async def test_tap_records_mood_and_can_be_changed_while_open(ctx):
 
 async def test_tap_after_close_is_refused_and_changes_nothing(ctx):
     opened = await open_round(ctx, team_name="soporte")
-    await dispatch(ctx, who("ana"), DM, action="checkin.mood", value=f"{opened.round_id}:3")
+    await handle(ctx, who("ana"), DM, Tap.parse("checkin.mood", f"{opened.round_id}:3"))
     ctx.clock.move(hours=73)
     await close_due_rounds(ctx)
-    outcome = await dispatch(ctx, who("ana"), DM, action="checkin.mood", value=f"{opened.round_id}:5")
+    outcome = await handle(ctx, who("ana"), DM, Tap.parse("checkin.mood", f"{opened.round_id}:5"))
     assert outcome.update is None
     notice = outcome.reply.blocks[0]
     assert isinstance(notice, Notice) and "cerrado" in notice.text
@@ -94,20 +92,20 @@ async def test_tap_after_close_is_refused_and_changes_nothing(ctx):
 
 async def test_someone_outside_the_round_cannot_answer_it(ctx):
     opened = await open_round(ctx, team_name="soporte")
-    outcome = await dispatch(ctx, who("mallory"), DM, action="checkin.mood", value=f"{opened.round_id}:1")
+    outcome = await handle(ctx, who("mallory"), DM, Tap.parse("checkin.mood", f"{opened.round_id}:1"))
     assert outcome.update is None and outcome.reply is not None
     async with ctx.store.session() as session:
         assert (await session.exec(select(Response))).all() == []
 
 
 async def test_malformed_button_value_is_refused_politely(ctx):
-    outcome = await dispatch(ctx, who("ana"), DM, action="checkin.mood", value="drop table")
+    outcome = await handle(ctx, who("ana"), DM, Tap.parse("checkin.mood", "drop table"))
     assert outcome.reply is not None and outcome.update is None
 
 
 async def test_response_is_stored_under_hmac_key_not_member_id(ctx):
     opened = await open_round(ctx, team_name="soporte")
-    await dispatch(ctx, who("ana"), DM, action="checkin.mood", value=f"{opened.round_id}:5")
+    await handle(ctx, who("ana"), DM, Tap.parse("checkin.mood", f"{opened.round_id}:5"))
     async with ctx.store.session() as session:
         response = (await session.exec(select(Response))).one()
         answered = await answered_members(session, ctx.secret, round_id=opened.round_id)
@@ -120,8 +118,8 @@ async def test_response_is_stored_under_hmac_key_not_member_id(ctx):
 
 async def test_comment_over_limit_is_refused_with_the_limit(ctx):
     opened = await open_round(ctx, team_name="soporte")
-    outcome = await dispatch(ctx, who("ana"), DM, action="checkin.comment.submit", value=str(opened.round_id),
-                             fields={"comment": "x" * 2001})
+    outcome = await handle(ctx, who("ana"), DM,
+                           Tap.parse("checkin.comment.submit", str(opened.round_id), {"comment": "x" * 2001}))
     assert "2000" in outcome.reply.blocks[0].text and "2001" in outcome.reply.blocks[0].text
     async with ctx.store.session() as session:
         assert (await session.exec(select(Response))).all() == []

@@ -13,11 +13,11 @@ from sqlalchemy import event
 
 from handlers.charts import chart_png
 from handlers.closing import close_due_rounds
-from handlers.commands import run_command
 from handlers.config import PulseConfig, PulseSection
 from handlers.context import Context
 from handlers.errors import Invalid, NotFound
 from handlers.i18n import t
+from handlers.inputs import Command, handle
 from handlers.messages import Chart, Message, plain_text
 from handlers.ports import Actor, Where
 from handlers.report_render import report_csv, report_json, report_message, report_text
@@ -268,7 +268,7 @@ async def test_chart_of_a_suppressed_period_has_a_gap_not_a_point(ctx):
 
 
 async def pulse(ctx, user: str, text: str = "") -> Message:
-    outcome = await run_command(ctx, leader(user), Where("D1", "dm"), "team-pulse", text)
+    outcome = await handle(ctx, leader(user), Where("D1", "dm"), Command.parse("team-pulse", text))
     assert outcome.posts == []  # a report is never posted for others
     return outcome.reply
 
@@ -330,6 +330,13 @@ async def test_help_explains_the_command(ctx):
     assert "/team-pulse TEAM" in plain_text(await pulse(ctx, "U0NOBODY", "help"))
 
 
+@pytest.mark.parametrize("command", ["team-pulse", "empty-chair", "pulse"])
+async def test_every_command_answers_help_and_ayuda_with_its_usage_and_runs_nothing(ctx, command):
+    for word in ("help", "AYUDA"):
+        outcome = await handle(ctx, leader("U0NOBODY"), Where("C1", "channel"), Command.parse(command, word))
+        assert outcome.posts == [] and outcome.reply.fallback.startswith(f"/{command} ")
+
+
 # ------------------------------------------------------------------ Spanish
 
 
@@ -343,7 +350,7 @@ async def test_spanish_report_uses_spanish_words_and_numbers(ctx):
     assert "eNPS: +100" in text
     assert "Evolución del ánimo: ▆▆" in text
     assert "Silla vacía: 0 sillas abiertas" in text
-    es_refusal = await run_command(ctx, Actor("console", "U0X", locale="es"), Where(), "team-pulse", "")
+    es_refusal = await handle(ctx, Actor("console", "U0X", locale="es"), Where(), Command.parse("team-pulse", ""))
     assert "Los informes de equipo son para quienes lideran equipos" in es_refusal.reply.fallback
 
 

@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import select
 
-from handlers.commands import run_command
-from handlers.interactions import dispatch
+from handlers.inputs import Command, Tap, handle
 from handlers.ports import Actor, Where
 from handlers.report_render import report_csv, report_text
 from handlers.reports import CompanyReport, Mood, Period, TeamReport
@@ -43,10 +42,12 @@ def test_unlink_breaks_link_shapes_invisibly_and_leaves_figures_and_sentences_al
 
 
 async def test_chair_topic_who_and_note_are_stored_without_control_characters(ctx):
-    opened = await run_command(ctx, who("ana"), ROOM, "empty-chair", f"Precios {ATTACK}")
+    opened = await handle(ctx, who("ana"), ROOM, Command.parse("empty-chair", f"Precios {ATTACK}"))
     chair_id = opened.posts[0].chair_id
-    await dispatch(ctx, who("bea"), ROOM, action="chair.impact.submit", value=str(chair_id),
-                   fields={"effect": "worse", "who": f"pymes{ESC}[8m", "note": f"primera\r\nsegunda\t{ESC}]0;x\x07"})
+    await handle(ctx, who("bea"), ROOM, Tap.parse(
+        "chair.impact.submit", str(chair_id),
+        {"effect": "worse", "who": f"pymes{ESC}[8m", "note": f"primera\r\nsegunda\t{ESC}]0;x\x07"},
+    ))
     async with ctx.store.session() as session:
         chair = (await session.exec(select(EmptyChair))).one()
         impact = (await session.exec(select(Impact))).one()
@@ -57,7 +58,7 @@ async def test_chair_topic_who_and_note_are_stored_without_control_characters(ct
 
 
 async def test_a_topic_made_only_of_control_characters_opens_a_chair_without_topic(ctx):
-    opened = await run_command(ctx, who("ana"), ROOM, "empty-chair", "\x1b\x00\u202e")
+    opened = await handle(ctx, who("ana"), ROOM, Command.parse("empty-chair", "\x1b\x00\u202e"))
     async with ctx.store.session() as session:
         chair = (await session.exec(select(EmptyChair))).one()
     assert opened.posts and chair.topic == ""

@@ -3,6 +3,7 @@ answers through Action.Execute invokes, the leader's report, Spanish for an es-E
 
 from __future__ import annotations
 
+from sqlalchemy import text
 from sqlmodel import select
 
 from handlers.checkins import answered_members, open_round
@@ -154,3 +155,14 @@ async def test_typed_mood_in_the_personal_chat_is_recorded(rig: TeamsRig):
         assert ana.id in await answered_members(session, rig.ctx.secret, round_id=round_id)
     reply, _ = _last_card(rig, "a:personal-29:ana")
     assert reply["lang"] == "es"
+
+
+async def test_a_typed_answer_the_store_cannot_take_is_answered_with_an_apology(rig: TeamsRig):
+    await _installed_team(rig)
+    await _deliver_round(rig)
+    cascade = "" if rig.ctx.store.is_sqlite else " CASCADE"
+    async with rig.ctx.store.engine.begin() as conn:  # the store breaks under the bot
+        await conn.execute(text(f"DROP TABLE response{cascade}"))
+    status, _ = await rig.client.say(MEMBERS[0], "4")
+    assert status == 202  # Teams does not re-deliver a message: the apology is the answer
+    assert rig.connector.activities("a:personal-29:ana")[-1]["text"] == t("teams.error", "es")

@@ -52,7 +52,7 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
         actor: Actor = await rt.actor(client, user_id, team_id, name)
         surface = SlackSurface(rt, client, actor, where, respond_url=str(command.get("response_url") or ""),
                                trigger_id=str(command.get("trigger_id") or ""))
-        opening_chair = done.verb is Verb.EMPTY_CHAIR and done.text.lower() not in ("help", "ayuda")
+        opening_chair = done.verb is Verb.EMPTY_CHAIR and not done.asks_help
         if opening_chair and not await bot_is_in(client, where):
             # Refuse before anything is stored: a chair nobody can see would count in reports.
             await surface.reply(await rt.say(actor, "slack.not_in_channel"))

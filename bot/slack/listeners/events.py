@@ -11,54 +11,29 @@ itself is idempotent (a retry after a restart, or on another replica, writes the
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.retries import SeenIds
 from bot.slack.home import publish_home
 from bot.slack.runtime import SlackRuntime
 from bot.slack.surface import SlackSurface
-from handlers.checkins import reply_text
-from handlers.commands import error_outcome
-from handlers.errors import PulseError
+from handlers.inputs import Typed
 from handlers.members import upsert_member
 from handlers.ports import Where
 from handlers.surface import carry_out
 
 logger = logging.getLogger(__name__)
 
-SEEN_EVENTS = 10_000
-
-
-class SeenEvents:
-    """The last event ids handled by this process (a retry of one of them is acked and skipped)."""
-
-    def __init__(self, size: int = SEEN_EVENTS) -> None:
-        self.size = size
-        self._ids: OrderedDict[str, None] = OrderedDict()
-
-    def first_time(self, event_id: str) -> bool:
-        """True the first time an id is seen."""
-        if not event_id:
-            return True
-        if event_id in self._ids:
-            return False
-        self._ids[event_id] = None
-        while len(self._ids) > self.size:
-            self._ids.popitem(last=False)
-        return True
-
-    def forget(self, event_id: str) -> None:
-        """Take an id back: its handling failed before anything was stored, so Slack's retry must run."""
-        self._ids.pop(event_id, None)
+SEEN_EVENTS = 10_000  # event ids remembered; Slack retries within minutes, three times at most
 
 
 def register(app: AsyncApp, rt: SlackRuntime) -> None:
     """Attach app_home_opened, message.im and member_joined_channel."""
-    seen = SeenEvents()
+    seen = SeenIds(SEEN_EVENTS)
 
     @app.middleware
     async def skip_repeated_events(body: dict[str, Any], next: Any) -> Any:  # noqa: A002 - bolt's name
@@ -87,10 +62,8 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
         where = Where(conversation=str(channel), kind="dm")
         try:
             await upsert_member(rt.ctx, actor, dm_conversation=where.conversation)
-            try:
-                outcome = await reply_text(rt.ctx, actor, text)
-            except PulseError as refused:  # a refusal (closed, too long) is an answer: said, and acked
-                outcome = await error_outcome(rt.ctx, actor, refused, doing="typed reply")
+            # A refusal (closed, too long) is an answer: `handle` returns it, and it is acked.
+            outcome = await rt.handle(actor, where, Typed(text))
         except Exception:
             # Nothing stored (the store failed) and Slack gets a 500: its retry must be handled, not
             # skipped as seen, so a 200 always means the answer is stored.

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from microsoft_agents.activity import ActivityTypes
 from microsoft_agents.hosting.core import TurnContext
 
+from bot.retries import SeenIds
 from bot.teams.activities import actor_of, channel_data, where_of
 from bot.teams.messenger import base_conversation
 from bot.teams.surface import MessageSurface, form_locale
@@ -29,7 +29,7 @@ def register(agent: PulseAgent) -> None:
     """Attach the meeting-start listener."""
     ctx, messenger = agent.ctx, agent.messenger
     # Teams re-sends an event it got no answer for; a meeting must get one chair, not two.
-    seen: OrderedDict[str, None] = OrderedDict()
+    seen = SeenIds(1000)
 
     async def on_event(context: TurnContext) -> None:
         activity = context.activity
@@ -46,11 +46,8 @@ def register(agent: PulseAgent) -> None:
             logger.info("meeting started where the chair is not enabled", extra={"conversation": where.conversation})
             return
         key = activity.id or f"{where.conversation}:{channel_data(activity).get('meeting', {}).get('id', '')}"
-        if key in seen:
+        if not seen.first_time(key):
             return
-        seen[key] = None
-        while len(seen) > 1000:
-            seen.popitem(last=False)
         actor = actor_of(activity)
         # The meeting opened this chair, not whoever's event carried the news: anyone in it may close it.
         try:

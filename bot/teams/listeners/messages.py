@@ -11,7 +11,7 @@ from bot.teams.activities import actor_of, split_command, where_of
 from bot.teams.cards import read_payload
 from bot.teams.surface import MessageSurface, form_locale
 from handlers.i18n import t
-from handlers.inputs import Command, Tap, Typed, handle
+from handlers.inputs import Tap, Typed, handle
 from handlers.members import actor_locale
 from handlers.ports import Actor, Where
 from handlers.surface import carry_out
@@ -33,9 +33,8 @@ def register(agent: PulseAgent) -> None:
             return
         text = activity.remove_recipient_mention() if where.kind != "dm" else (activity.text or "")
         text = " ".join((text or "").split())
-        parsed = split_command(text)
-        if parsed is not None:
-            command = Command.parse(*parsed)
+        command = split_command(text)
+        if command is not None:
             outcome = await handle(ctx, actor, where, command)
             if outcome is not None:
                 surface = MessageSurface(ctx, messenger, context, where, locale=form_locale(ctx, outcome),
@@ -43,6 +42,7 @@ def register(agent: PulseAgent) -> None:
                 await carry_out(ctx, outcome, surface)
             return
         if where.kind == "dm":
+            # A failure to store it is raised: the agent's turn guard (`PulseAgent.on_turn`) answers it.
             typed = await handle(ctx, actor, where, Typed(text))
             if typed is not None:
                 await carry_out(ctx, typed, MessageSurface(ctx, messenger, context, where,
