@@ -327,3 +327,10 @@ def help_message(locale: str) -> Message:
     """Usage of `/team-pulse`."""
     title = t("reports.help.title", locale)
     return Message((Text(title, "heading"), Text(t("reports.help.body", locale))), fallback=title, locale=locale)
+
+
+# The same wording of a period's figures for the web dashboard's tables (bot/web), so page and chat
+# cannot say a figure two ways.
+mood_text = _mood_fact
+participation_text = _participation_fact
+alert_text = _alert_text
