@@ -60,6 +60,11 @@ async def _headers(request: web.Request, response: web.StreamResponse) -> None:
         response.headers.update(HEADERS)
 
 
+def public_url(configured: str | None, port: int) -> str:
+    """`PULSEBOT_PUBLIC_URL`, else this machine's own address on the port `serve` listens on."""
+    return (configured or "").strip().rstrip("/") or f"http://127.0.0.1:{port}"
+
+
 def _weeks(request: web.Request) -> int:
     raw = request.query.get("weeks", "")
     return int(raw) if raw.isdecimal() and int(raw) in PERIOD_CHOICES else DEFAULT_WEEKS

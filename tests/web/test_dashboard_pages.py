@@ -189,3 +189,20 @@ async def test_the_period_choice_changes_the_window(client, ctx):
     html = await (await client.get("/dashboard/team/soporte", params={"weeks": "4"})).text()
     assert 'aria-current="page">4<' in html
     assert (await client.get("/dashboard/team/soporte", params={"weeks": "9999"})).status == 200
+
+
+async def test_the_cookie_is_secure_when_the_public_url_is_https(ctx):
+    app = build_web_app(ctx, Faces(), public_url="https://pulse.example.com")
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        token = await issue_link(ctx, LEAD)
+        resp = await client.post("/dashboard/login", data={"token": token}, allow_redirects=False)
+        assert resp.status == 303 and "Secure" in resp.headers["Set-Cookie"]
+
+
+async def test_a_sign_in_posted_from_another_site_is_refused(client, ctx):
+    token = await issue_link(ctx, LEAD)
+    resp = await client.post("/dashboard/login", data={"token": token}, headers={"Origin": "https://evil.example"})
+    assert resp.status == 403
+    ok = await client.post("/dashboard/login", data={"token": token}, allow_redirects=False,
+                           headers={"Origin": "http://127.0.0.1"})
+    assert ok.status == 303  # the refused post did not spend the link
