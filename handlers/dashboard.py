@@ -16,13 +16,15 @@ import hashlib
 import hmac
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from urllib.parse import quote
 
 from handlers.context import Context
 from handlers.errors import Closed, NotAllowed, PulseError
+from handlers.i18n import t
 from handlers.members import actor_locale, find_member
+from handlers.messages import Link, Message
 from handlers.periods import as_utc
 from handlers.ports import Actor
 from handlers.reports import DEFAULT_WEEKS, CompanyReport, build_report
@@ -108,6 +110,20 @@ async def issue_link(ctx: Context, actor: Actor, *, ttl: timedelta = CHAT_LINK_T
         await session.commit()
     logger.info("dashboard link issued", extra={"platform": actor.platform, "minutes": int(ttl.total_seconds() // 60)})
     return token
+
+
+async def with_dashboard_link(ctx: Context, actor: Actor, message: Message) -> Message:
+    """The message with an "Open dashboard" link for this leader, when the dashboard is served
+    (`ctx.public_url`); unchanged otherwise, or when the actor's leadership cannot be confirmed
+    from their stored identity (the chat report itself is still theirs to read)."""
+    if not ctx.public_url:
+        return message
+    try:
+        token = await issue_link(ctx, actor)
+    except NotAllowed:
+        return message
+    link = Link(t("dashboard.open", message.locale), login_url(ctx.public_url, token))
+    return replace(message, blocks=(*message.blocks, link))
 
 
 async def check_link(ctx: Context, token: str) -> Reader:
