@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 CHAT_LINK_TTL = timedelta(minutes=15)  # a link from /team-pulse
 DIGEST_LINK_TTL = timedelta(days=7)  # a link in the weekly digest
 SESSION_TTL = timedelta(hours=8)
+# An expired or spent link's row is kept this long after it expires, so opening it still says
+# "expired" or "used" (410) rather than "not valid" (401); then it is deleted.
+LINK_KEPT = timedelta(days=30)
 PERIOD_CHOICES = (4, 12, 26, 52)
 
 _SIGN_LABEL = b"pulsebot dashboard link signature v1"
@@ -159,7 +162,7 @@ async def sign_in(ctx: Context, token: str, *, old_session: str | None = None) -
             raise Closed("dashboard.link_used")  # pressed twice at once: the other press won
         if old_session:
             await rows.end_session(session, id_hash=_hash(ctx.secret, _SESSION_LABEL, old_session))
-        await rows.purge_expired(session, now=now)
+        await rows.purge_expired(session, links_before=now - LINK_KEPT, sessions_before=now)
         rows.add_session(session, id_hash=_hash(ctx.secret, _SESSION_LABEL, session_id),
                          leader=reader.actor.key, expires_at=now + SESSION_TTL)
         await session.commit()

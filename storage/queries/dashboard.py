@@ -48,7 +48,7 @@ async def end_session(session: AsyncSession, *, id_hash: str) -> None:
     await session.exec(delete(DashboardSession).where(col(DashboardSession.id_hash) == id_hash))
 
 
-async def purge_expired(session: AsyncSession, *, now: datetime) -> None:
-    """Delete links and sessions past their time: nothing is kept that cannot be used."""
-    await session.exec(delete(DashboardLink).where(col(DashboardLink.expires_at) <= now))
-    await session.exec(delete(DashboardSession).where(col(DashboardSession.expires_at) <= now))
+async def purge_expired(session: AsyncSession, *, links_before: datetime, sessions_before: datetime) -> None:
+    """Delete links that expired before `links_before` and sessions that expired before `sessions_before`."""
+    await session.exec(delete(DashboardLink).where(col(DashboardLink.expires_at) <= links_before))
+    await session.exec(delete(DashboardSession).where(col(DashboardSession.expires_at) <= sessions_before))

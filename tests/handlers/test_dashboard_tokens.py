@@ -91,6 +91,24 @@ async def test_a_well_signed_link_the_store_does_not_hold_is_refused(ctx):
         await check_link(ctx, token)
 
 
+async def test_old_links_still_say_expired_or_used_until_they_are_purged_a_month_later(ctx):
+    used, expired = await issue_link(ctx, LEAD), await issue_link(ctx, LEAD)
+    await sign_in(ctx, used)
+    ctx.clock.move(days=29)
+    await sign_in(ctx, await issue_link(ctx, LEAD))  # a sign-in purges what is past keeping
+    for token, why in ((used, "dashboard.link_used"), (expired, "dashboard.link_expired")):
+        with pytest.raises(Closed) as refused:
+            await check_link(ctx, token)
+        assert refused.value.message_id == why
+    ctx.clock.move(days=2)
+    await sign_in(ctx, await issue_link(ctx, LEAD))
+    async with ctx.store.session() as s:
+        assert len((await s.exec(select(DashboardLink))).all()) == 2  # the two links of the last two sign-ins
+        assert len((await s.exec(select(DashboardSession))).all()) == 1  # the first two sessions expired
+    with pytest.raises(NotSignedIn):
+        await check_link(ctx, used)
+
+
 async def test_only_leaders_get_links(ctx):
     with pytest.raises(NotAllowed):
         await issue_link(ctx, ANA)
