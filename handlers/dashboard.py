@@ -115,17 +115,19 @@ async def issue_link(ctx: Context, actor: Actor, *, ttl: timedelta = CHAT_LINK_T
     return token
 
 
-async def with_dashboard_link(ctx: Context, actor: Actor, message: Message) -> Message:
+async def with_dashboard_link(ctx: Context, actor: Actor, message: Message, *,
+                              ttl: timedelta = CHAT_LINK_TTL) -> Message:
     """The message with an "Open dashboard" link for this leader, when the dashboard is served
     (`ctx.public_url`); unchanged otherwise, or when the actor's leadership cannot be confirmed
     from their stored identity (the chat report itself is still theirs to read)."""
     if not ctx.public_url:
         return message
     try:
-        token = await issue_link(ctx, actor)
+        token = await issue_link(ctx, actor, ttl=ttl)
     except NotAllowed:
         return message
-    link = Link(t("dashboard.open", message.locale), login_url(ctx.public_url, token))
+    label = "dashboard.open" if ttl <= CHAT_LINK_TTL else "dashboard.open_digest"
+    link = Link(t(label, message.locale), login_url(ctx.public_url, token))
     return replace(message, blocks=(*message.blocks, link))
 
 

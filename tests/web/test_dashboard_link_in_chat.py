@@ -54,3 +54,39 @@ def test_every_face_draws_the_link():
     assert {"type": "Action.OpenUrl", "title": "Open <the> dashboard",
             "url": "https://pulse.example.com/dashboard/login?token=a.b"} in [
         a for item in card["body"] if item.get("type") == "ActionSet" for a in item["actions"]]
+
+
+class Inbox:
+    """A console messenger that keeps what it sends."""
+
+    platform = "console"
+    can_look = False
+
+    def __init__(self) -> None:
+        self.sent: list[Message] = []
+
+    async def send_direct(self, *, to, message, delivery_key):
+        from handlers.ports import Sent
+
+        self.sent.append(message)
+        return Sent(to.user_id, delivery_key)
+
+
+async def test_the_monday_digest_carries_a_link_for_the_week(ctx):
+    from datetime import UTC, datetime
+
+    from handlers.members import upsert_member
+    from schedules.digest import send_digests
+
+    await upsert_member(ctx, Actor(platform="console", user_id="lead", timezone="Europe/Madrid"))
+    inbox = Inbox()
+    ctx.messengers["console"] = inbox
+    ctx.public_url = "https://pulse.example.com"
+    ctx.clock.at = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # Monday 09:00 in Madrid
+    assert await send_digests(ctx) == 1
+    (digest,) = inbox.sent
+    link = digest.blocks[-1]
+    assert isinstance(link, Link) and "7" in link.label
+    (token,) = parse_qs(urlsplit(link.url).query)["token"]
+    ctx.clock.move(days=6, hours=23)
+    assert (await check_link(ctx, token)).actor.key == "console:lead"
