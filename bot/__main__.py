@@ -260,10 +260,8 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     ctx = await build_context(settings)
     faces = build_faces(ctx, settings)
-    if faces.all() and not (settings.pulsebot_public_url or "").strip():
-        logger.warning("PULSEBOT_PUBLIC_URL is not set: leaders' dashboard links will point at this machine "
-                       "(http://127.0.0.1:%s), which they cannot open from elsewhere", args.port)
-    ctx.public_url = public_url(settings.pulsebot_public_url, args.port)  # /team-pulse offers dashboard links
+    # /team-pulse and the digest offer dashboard links at this address.
+    ctx.public_url = public_url(settings.pulsebot_public_url, args.port, warn=bool(faces.all()))
     clock = await run_clock(ctx, roster_sync=faces.sync_team)
     app = build_web_app(ctx, faces, health=clock.health, public_url=ctx.public_url)
     runner = web.AppRunner(app, access_log=None)

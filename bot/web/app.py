@@ -60,9 +60,19 @@ async def _headers(request: web.Request, response: web.StreamResponse) -> None:
         response.headers.update(HEADERS)
 
 
-def public_url(configured: str | None, port: int) -> str:
-    """`PULSEBOT_PUBLIC_URL`, else this machine's own address on the port `serve` listens on."""
-    return (configured or "").strip().rstrip("/") or f"http://127.0.0.1:{port}"
+def public_url(configured: str | None, port: int, *, warn: bool = False) -> str:
+    """`PULSEBOT_PUBLIC_URL`, else this machine's own address on the port `serve` listens on.
+
+    `warn` (a chat face is configured): say so when it is unset, since leaders in Slack or Teams
+    would get links to a loopback address they cannot open.
+    """
+    url = (configured or "").strip().rstrip("/")
+    if url:
+        return url
+    if warn:
+        logger.warning("PULSEBOT_PUBLIC_URL is not set: leaders' dashboard links will point at "
+                       "http://127.0.0.1:%s, which they cannot open from another machine", port)
+    return f"http://127.0.0.1:{port}"
 
 
 def _weeks(request: web.Request) -> int:

@@ -56,3 +56,13 @@ def test_someone_who_leads_nothing_gets_no_link(tmp_path):
     assert "Traceback" not in done.stderr and "pulsebot:" in done.stderr
     bad = run(tmp_path, "dashboard-link", "--as", "nowhere:x", config=CONFIG)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_serve_warns_when_chat_faces_would_get_loopback_links(caplog):
+    from bot.web.app import public_url
+
+    assert public_url(None, 3000) == "http://127.0.0.1:3000" and not caplog.records
+    assert public_url(" https://pulse.example.com/ ", 3000, warn=True) == "https://pulse.example.com"
+    assert not caplog.records
+    assert public_url("", 8080, warn=True) == "http://127.0.0.1:8080"
+    assert "PULSEBOT_PUBLIC_URL is not set" in caplog.text
