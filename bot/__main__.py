@@ -65,8 +65,11 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
         company = await seed(ctx, progress=_progress("seeding demo"))
         user = user or next(iter(company.leaders.values()), company.global_leader)
     user = user or os.environ.get("USER", "me")
+    from bot.web.app import serving
+
     try:
-        await ConsoleChat(ctx, Actor(platform="console", user_id=user, name=user)).run()
+        async with serving(ctx, port=args.dashboard_port):  # /team-pulse prints a link to it
+            await ConsoleChat(ctx, Actor(platform="console", user_id=user, name=user)).run()
     finally:
         await ctx.store.dispose()
     return 0
@@ -302,6 +305,7 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("chat", help="talk to pulsebot in this terminal (no chat account needed)")
     c.add_argument("--as", dest="as_user", metavar="USER", help="who you are (a console user id)")
     c.add_argument("--demo", action="store_true", help="seed a demo company first")
+    c.add_argument("--dashboard-port", type=int, default=0, help="the local dashboard's port (default: any free one)")
     c.set_defaults(run=_chat)
 
     ch = sub.add_parser("checkins", help="check-in rounds")

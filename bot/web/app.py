@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from importlib.resources import files
 from urllib.parse import urlsplit
 
@@ -200,3 +201,23 @@ class Dashboard:
         """The one stylesheet, served by pulsebot itself (no CDN, no external font)."""
         css = files("bot.web").joinpath("static/style.css").read_text(encoding="utf-8")
         return web.Response(text=css, content_type="text/css", headers={"Cache-Control": "no-store"})
+
+
+@asynccontextmanager
+async def serving(ctx: Context, *, port: int = 0) -> AsyncIterator[str]:
+    """The dashboard alone on a loopback port (the console face's `pulsebot chat`): yields its base
+    URL, which `ctx.public_url` takes, so `/team-pulse` in the terminal prints a link that opens."""
+    app = web.Application()
+    dashboard = Dashboard(ctx, public_url="http://127.0.0.1")
+    dashboard.add_routes(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", port)
+        await site.start()
+        dashboard.public_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        ctx.public_url = dashboard.public_url
+        yield dashboard.public_url
+    finally:
+        ctx.public_url = None
+        await runner.cleanup()
