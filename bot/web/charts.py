@@ -102,3 +102,49 @@ def sparkline_svg(points: Sequence[float | None], *, label: str) -> Markup:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
         f'aria-label="{escape(label)}">{line}</svg>'
     )
+
+
+# Worst to best, as the check-in's buttons ascend; readable apart in greyscale too.
+SCALE_COLOURS = ("#b2182b", "#ef8a62", "#bdbdbd", "#67a9cf", "#2166ac")
+
+
+def distribution_svg(periods: Sequence[Period], *, chart_id: str, title: str, desc: str,
+                     value_label: str) -> Markup:
+    """How many chose each mood (1–5) per closed period, as stacked shares; a withheld period stays empty."""
+    n = max(len(periods), 1)
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    step = plot_w / n
+    parts: list[str] = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" class="chart" '
+        f'aria-labelledby="{chart_id}-t {chart_id}-d">',
+        f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}</desc>',
+    ]
+    for share in (0, 50, 100):
+        y = TOP + (1 - share / 100) * plot_h
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_f(y)}" y2="{_f(y)}" stroke="{GRID_COLOUR}"/>'
+                     f'<text x="{LEFT - 8}" y="{_f(y + 4)}" text-anchor="end" font-size="11" '
+                     f'fill="{TEXT_COLOUR}">{share}%</text>')
+    every = math.ceil(n / 8)
+    for i, p in enumerate(periods):
+        x = LEFT + (i + 0.5) * step
+        if i % every == 0 or i == n - 1:
+            parts.append(f'<text x="{_f(x)}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" font-size="10" '
+                         f'fill="{TEXT_COLOUR}">{escape(p.period)}</text>')
+        if not isinstance(p.mood, Mood):
+            continue  # withheld or still open: no bar at all
+        total = sum(p.mood.distribution) or 1
+        bottom = TOP + plot_h
+        for count, colour in zip(p.mood.distribution, SCALE_COLOURS, strict=True):
+            h = count / total * plot_h
+            if h > 0:
+                parts.append(f'<rect x="{_f(x - step * 0.3)}" y="{_f(bottom - h)}" width="{_f(step * 0.6)}" '
+                             f'height="{_f(h)}" fill="{colour}"/>')
+            bottom -= h
+    legend_y = HEIGHT - 8
+    parts.append(f'<text x="{LEFT}" y="{legend_y}" font-size="11" fill="{TEXT_COLOUR}">{escape(value_label)}</text>')
+    for v, colour in enumerate(SCALE_COLOURS, start=1):
+        x = LEFT + 110 + (v - 1) * 40
+        parts.append(f'<rect x="{x}" y="{legend_y - 9}" width="12" height="10" fill="{colour}"/>'
+                     f'<text x="{x + 16}" y="{legend_y}" font-size="11" fill="{TEXT_COLOUR}">{v}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every text above went through escape()

@@ -12,12 +12,12 @@ from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from bot.web.charts import sparkline_svg, trend_svg
+from bot.web.charts import distribution_svg, sparkline_svg, trend_svg
 from handlers.dashboard import PERIOD_CHOICES, Reader
-from handlers.i18n import SUPPORTED, t
+from handlers.i18n import SUPPORTED, fmt_number, t
 from handlers.messages import Chart, Facts, Message, Notice, Text, sparkline
 from handlers.report_render import alert_text, mood_text, participation_text, report_message
-from handlers.reports import CompanyReport, TeamReport
+from handlers.reports import CompanyReport, Mood, TeamReport
 
 _ENV = Environment(
     loader=PackageLoader("bot.web", "templates"),
@@ -73,13 +73,29 @@ def _blocks(message: Message, team: TeamReport, locale: str) -> list[dict[str, A
     return out
 
 
+def _distribution(team: TeamReport, locale: str) -> dict[str, Any] | None:
+    """Mood distribution per closed round (as `pulsebot report --format json` has it), with its table."""
+    if not team.periods:
+        return None
+    title = t("dashboard.distribution.title", locale)
+    return {
+        "title": title,
+        "alt": t("dashboard.distribution.alt", locale, team=team.team, k=team.min_group_size),
+        "svg": distribution_svg(team.periods, chart_id="dist", title=title,
+                                desc=t("dashboard.distribution.alt", locale, team=team.team, k=team.min_group_size),
+                                value_label=t("reports.label.mood", locale)),
+        "rows": [(p.period, " · ".join(f"{v}: {fmt_number(c, locale)}" for v, c in enumerate(p.mood.distribution, 1))
+                  if isinstance(p.mood, Mood) else mood_text(p, team, locale)) for p in team.periods],
+    }
+
+
 def team_page(report: CompanyReport, reader: Reader, locale: str, weeks: int) -> str:
     """The team page: the chat report's blocks, the chart with its table, downloads, period choice."""
     (team,) = report.teams
     path = team_path(team.team)
     return render(
         "team.html", locale, title=t("reports.title", locale, team=team.team, n=weeks),
-        blocks=_blocks(report_message(report, locale), team, locale),
+        blocks=_blocks(report_message(report, locale), team, locale), distribution=_distribution(team, locale),
         weeks=weeks, periods=[(n, path + _query(weeks=n, lang=locale), n == weeks) for n in PERIOD_CHOICES],
         csv_url=path + "/report.csv" + _query(weeks=weeks), json_url=path + "/report.json" + _query(weeks=weeks),
         **_chrome(locale, path, weeks),

@@ -157,9 +157,14 @@ async def test_the_team_page_shows_what_the_chat_report_shows_and_no_suppressed_
         words = re.sub(r"<svg.*?</svg>", "", html, flags=re.S)  # SVG coordinates are numbers too
         assert "1.5" not in words and "1,5" not in words  # W47's would-be mean
         assert SUPPRESSED_COMMENT not in html and "the new rota helps" in html
-        (svg,) = re.findall(r"<svg.*?</svg>", html, flags=re.S)[-1:]
-        assert svg.count("<circle") == 1  # W46 only: a withheld figure is a gap
-        assert "<title" in svg and "<desc" in svg and "<details>" in html  # text alternative, table view
+        trend, dist = (re.search(rf'<svg[^>]*aria-labelledby="{c}-t.*?</svg>', html, flags=re.S).group(0)
+                       for c in ("trend", "dist"))
+        assert trend.count("<circle") == 1  # W46 only: a withheld figure is a gap
+        assert dist.count("<rect") == 3 + 5  # W46's moods 3, 4 and 5, then the legend; nothing for W47
+        for svg in (trend, dist):
+            assert "<title" in svg and "<desc" in svg  # a text alternative
+        assert html.count("<details>") == 2  # and a table view for each chart
+        assert "1: 1 · 2: 1" not in html and "2: 0 · 3: 1 · 4: 2 · 5: 1" in html
         assert "<script" not in html and "style=" not in html
         assert not re.search(r"(src|href)=\"(https?:)?//", html)  # nothing from another origin
 
