@@ -133,7 +133,7 @@ def distribution_svg(periods: Sequence[Period], *, chart_id: str, title: str, de
         if not isinstance(p.mood, Mood):
             continue  # withheld or still open: no bar at all
         total = sum(p.mood.distribution) or 1
-        bottom = TOP + plot_h
+        bottom = float(TOP + plot_h)
         for count, colour in zip(p.mood.distribution, SCALE_COLOURS, strict=True):
             h = count / total * plot_h
             if h > 0:
