@@ -48,6 +48,12 @@ async def end_session(session: AsyncSession, *, id_hash: str) -> None:
     await session.exec(delete(DashboardSession).where(col(DashboardSession.id_hash) == id_hash))
 
 
+async def forget_leader(session: AsyncSession, *, leader: str) -> None:
+    """Delete every link and session of this person ("platform:id"): `forget` leaves no row naming them."""
+    await session.exec(delete(DashboardLink).where(col(DashboardLink.leader) == leader))
+    await session.exec(delete(DashboardSession).where(col(DashboardSession.leader) == leader))
+
+
 async def purge_expired(session: AsyncSession, *, links_before: datetime, sessions_before: datetime) -> None:
     """Delete links that expired before `links_before` and sessions that expired before `sessions_before`."""
     await session.exec(delete(DashboardLink).where(col(DashboardLink.expires_at) <= links_before))

@@ -109,6 +109,21 @@ async def test_old_links_still_say_expired_or_used_until_they_are_purged_a_month
         await check_link(ctx, used)
 
 
+async def test_forget_ends_a_leaders_sessions_and_links(ctx):
+    from handlers.privacy import forget
+
+    token = await issue_link(ctx, LEAD)
+    session_id, _ = await sign_in(ctx, await issue_link(ctx, LEAD))
+    await forget(ctx, LEAD)
+    async with ctx.store.session() as s:
+        assert (await s.exec(select(DashboardLink))).all() == []
+        assert (await s.exec(select(DashboardSession))).all() == []
+    with pytest.raises(NotSignedIn):
+        await signed_in(ctx, session_id)
+    with pytest.raises(NotSignedIn):
+        await check_link(ctx, token)
+
+
 async def test_only_leaders_get_links(ctx):
     with pytest.raises(NotAllowed):
         await issue_link(ctx, ANA)
