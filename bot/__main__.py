@@ -65,8 +65,11 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
         company = await seed(ctx, progress=_progress("seeding demo"))
         user = user or next(iter(company.leaders.values()), company.global_leader)
     user = user or os.environ.get("USER", "me")
+    from bot.web.app import serving
+
     try:
-        await ConsoleChat(ctx, Actor(platform="console", user_id=user, name=user)).run()
+        async with serving(ctx, port=args.dashboard_port):  # /team-pulse prints a link to it
+            await ConsoleChat(ctx, Actor(platform="console", user_id=user, name=user)).run()
     finally:
         await ctx.store.dispose()
     return 0
@@ -198,6 +201,26 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _dashboard_link(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_context
+    from bot.web.app import public_url
+    from handlers.dashboard import issue_link, login_url
+    from handlers.setup import actor_from_ref
+
+    try:
+        leader = actor_from_ref(args.as_user)
+    except ValueError as exc:
+        print(f"pulsebot: --as {exc}", file=sys.stderr)
+        return 2
+    ctx = await build_context(settings)
+    try:
+        token = await issue_link(ctx, leader)
+    finally:
+        await ctx.store.dispose()
+    print(login_url(public_url(settings.pulsebot_public_url, args.port), token))
+    return 0
+
+
 async def _upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     from storage.db import Store
     from storage.migrate import upgrade
@@ -235,12 +258,15 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import build_context, build_faces, build_web_app
+    from bot.web.app import public_url
     from schedules.clock import run_clock
 
     ctx = await build_context(settings)
     faces = build_faces(ctx, settings)
+    # /team-pulse and the digest offer dashboard links at this address.
+    ctx.public_url = public_url(settings.pulsebot_public_url, args.port, warn=bool(faces.all()))
     clock = await run_clock(ctx, roster_sync=faces.sync_team)
-    app = build_web_app(ctx, faces, health=clock.health)
+    app = build_web_app(ctx, faces, health=clock.health, public_url=ctx.public_url)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port)
@@ -279,6 +305,7 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("chat", help="talk to pulsebot in this terminal (no chat account needed)")
     c.add_argument("--as", dest="as_user", metavar="USER", help="who you are (a console user id)")
     c.add_argument("--demo", action="store_true", help="seed a demo company first")
+    c.add_argument("--dashboard-port", type=int, default=0, help="the local dashboard's port (default: any free one)")
     c.set_defaults(run=_chat)
 
     ch = sub.add_parser("checkins", help="check-in rounds")
@@ -313,6 +340,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--chart", metavar="FILE.png", help="also write the trend chart as a PNG")
     r.add_argument("--lang", choices=("es", "en"), help="language of the text report (default: the config's)")
     r.set_defaults(run=_report)
+
+    dl = sub.add_parser("dashboard-link", help="a one-time dashboard link for a leader (valid 15 minutes)")
+    dl.add_argument("--as", dest="as_user", required=True, metavar="slack:U…|teams:29:…|console:NAME")
+    dl.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")),
+                    help="the port serve listens on, for the link when PULSEBOT_PUBLIC_URL is not set")
+    dl.set_defaults(run=_dashboard_link)
 
     db = sub.add_parser("db", help="database")
     dbs = db.add_subparsers(dest="action", required=True)

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.console.messenger import ConsoleMessenger
+from bot.web.app import Dashboard
 from handlers.config import PulseConfig, Settings, load_config, parse_config
 from handlers.context import Context
 from handlers.demo import DEMO_CONFIG
@@ -117,8 +118,9 @@ def build_faces(ctx: Context, settings: Settings) -> Faces:
     return faces
 
 
-def build_web_app(ctx: Context, faces: Faces, *, health: Any = None) -> web.Application:
-    """One aiohttp server: `/healthz` and each face's routes."""
+def build_web_app(ctx: Context, faces: Faces, *, health: Any = None,
+                  public_url: str = "http://127.0.0.1:3000") -> web.Application:
+    """One aiohttp server: `/healthz`, each face's routes and the leader dashboard (`/dashboard/`)."""
     app = web.Application(client_max_size=1024 * 1024)
 
     async def healthz(_request: web.Request) -> web.Response:
@@ -139,4 +141,5 @@ def build_web_app(ctx: Context, faces: Faces, *, health: Any = None) -> web.Appl
     app.router.add_get("/healthz", healthz)
     for face in faces.all():
         face.add_routes(app)
+    Dashboard(ctx, public_url=public_url).add_routes(app)
     return app

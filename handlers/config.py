@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     microsoft_app_password: str | None = None
     microsoft_app_tenant_id: str | None = None
     pulsebot_teams_emulator: bool = False
+    pulsebot_public_url: str | None = None  # the address leaders' dashboard links use
 
     def secret(self, *, allow_demo: bool = False) -> bytes:
         """The respondent-key secret; refuses a missing, short or guessable one unless in a demo."""

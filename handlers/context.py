@@ -18,6 +18,7 @@ class Context:
     secret: bytes
     clock: Clock = field(default_factory=SystemClock)
     messengers: dict[str, Messenger] = field(default_factory=dict)  # by platform name
+    public_url: str | None = None  # where leaders open the dashboard; None: no dashboard links offered
 
     @property
     def min_group_size(self) -> int:

@@ -126,7 +126,16 @@ class Divider:
     """A visual break between sections."""
 
 
-Block = Text | Question | Actions | Facts | Chart | Notice | Divider
+@dataclass(frozen=True)
+class Link:
+    """An address the person opens in a browser (the leader dashboard); the URL is pulsebot's own, never
+    a user's words."""
+
+    label: str
+    url: str
+
+
+Block = Text | Question | Actions | Facts | Chart | Notice | Divider | Link
 
 
 @dataclass(frozen=True)
@@ -191,6 +200,8 @@ def plain_text(message: Message) -> str:
                 lines.append(text)
             case Divider():
                 lines.append("")
+            case Link(label=label, url=url):
+                lines.append(f"{label}: {url}")
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ from handlers.messages import Actions, Button, Facts, Message, Notice, Outcome, 
 from handlers.ports import Actor
 from storage.queries import responses as answers
 from storage.queries.chairs import unsign_impacts
+from storage.queries.dashboard import forget_leader
 from storage.queries.members import delete_member
 
 logger = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ async def forget(ctx: Context, actor: Actor) -> Outcome:
         await delete_member(session, platform=actor.platform, user_id=actor.user_id)
         # Client impacts are an open decision record and stay, but no longer say who wrote them.
         await unsign_impacts(session, author=actor.user_id)
+        await forget_leader(session, leader=actor.key)  # their dashboard links and sessions
         await session.commit()
     # Deleted rows must not live on in the write-ahead log of a SQLite store (a copy would hold them).
     await ctx.store.checkpoint()

@@ -321,3 +321,10 @@ def report_text(report: CompanyReport, locale: str) -> str:
         parts.append(plain_text(Message(blocks=tuple(_team_blocks(r, locale)), fallback="", locale=locale)))
     # A terminal obeys escape sequences: comments stored before input was cleaned are cleaned here.
     return clean_text(("\n\n" + "─" * 40 + "\n\n").join(parts) + "\n")
+
+
+# The same wording of a period's figures for the web dashboard's tables (bot/web), so page and chat
+# cannot say a figure two ways.
+mood_text = _mood_fact
+participation_text = _participation_fact
+alert_text = _alert_text

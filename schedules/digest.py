@@ -15,6 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from handlers.context import Context
+from handlers.dashboard import DIGEST_LINK_TTL, with_dashboard_link
 from handlers.i18n import fmt_number, fmt_percent, t, tn
 from handlers.members import member_locale, recipient_in
 from handlers.messages import Message, Text
@@ -96,7 +97,9 @@ async def send_digests(ctx: Context) -> int:
             # later run of the same hour from sending it again (only a record in the store would).
             if messenger.can_look and await messenger.find_direct(to=to, delivery_key=key) is not None:
                 continue
-            await messenger.send_direct(to=to, message=digest_message(list(report.teams), locale), delivery_key=key)
+            message = await with_dashboard_link(ctx, actor, digest_message(list(report.teams), locale),
+                                                ttl=DIGEST_LINK_TTL)  # a link for the week, when served
+            await messenger.send_direct(to=to, message=message, delivery_key=key)
         except SendError as exc:
             # Retried by the next quarter-hour run while it is still 09:xx; after that, next week.
             logger.error("digest failed", extra={"member_id": member.id, "reason": exc.reason})

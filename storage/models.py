@@ -254,3 +254,22 @@ class ConversationRef(SQLModel, table=True):
     conversation: str = Field(max_length=300)
     reference: str = Field(sa_column=Column(Text, nullable=False))
     updated_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class DashboardLink(SQLModel, table=True):
+    """A one-time dashboard link of a leader, known only by a keyed hash of its token (never the token)."""
+
+    __tablename__ = "dashboard_link"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    leader: str = Field(max_length=200)  # "platform:id", as leaders are stored
+    expires_at: datetime = Field(sa_column=_ts(False))
+    spent_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class DashboardSession(SQLModel, table=True):
+    """A leader's dashboard session, shared by every replica; known only by a keyed hash of its id."""
+
+    __tablename__ = "dashboard_session"
+    id_hash: str = Field(primary_key=True, max_length=64)
+    leader: str = Field(max_length=200)
+    expires_at: datetime = Field(sa_column=_ts(False))

@@ -10,6 +10,7 @@ from handlers.messages import (
     Chart,
     Divider,
     Facts,
+    Link,
     Message,
     Notice,
     Question,
@@ -71,6 +72,8 @@ def render(message: Message, *, interactive: bool = True) -> Rendered:
                 lines.append(f"{_ICONS.get(level, '')} {text}")
             case Divider():
                 lines.append("  " + "─" * 40)
+            case Link(label=label, url=url):
+                lines.append(f"  {label}: {url}")
     out.text = "\n".join(lines)
     return out
 

@@ -30,6 +30,7 @@ from handlers.messages import (
     Facts,
     Field,
     Form,
+    Link,
     Message,
     Notice,
     Question,
@@ -193,6 +194,10 @@ def render_blocks(message: Message) -> list[dict[str, Any]]:
                 out.append(_section(_NOTICE_ICON.get(level, "") + " " + escape_cut(text, MAX_SECTION, reserve=3)))
             case Divider():
                 out.append({"type": "divider"})
+            case Link(label=label, url=url):
+                # The URL is pulsebot's own; `|`, `<` and `>` would end Slack's link syntax early.
+                safe = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
+                out.append(_section(f"<{safe}|{escape_cut(label, 200)}>"))
     if len(out) > MAX_BLOCKS:
         logger.warning("message cut to the block limit", extra={"blocks": len(out)})
         out = out[: MAX_BLOCKS - 1] + [_context(_ELLIPSIS)]

@@ -23,6 +23,7 @@ from handlers.messages import (
     Facts,
     Field,
     Form,
+    Link,
     Message,
     Notice,
     Question,
@@ -190,6 +191,8 @@ def _block(block: Block) -> list[dict[str, Any]]:
             return [_rich(text, color=_NOTICE_COLORS[level], weight="Bolder")]
         case Divider():
             return [{"type": "Container", "separator": True, "spacing": "Medium", "items": []}]
+        case Link(label=label, url=url):
+            return [{"type": "ActionSet", "actions": [{"type": "Action.OpenUrl", "title": label, "url": url}]}]
     raise TypeError(f"not a neutral block: {block!r}")
 
 
