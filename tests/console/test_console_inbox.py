@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 
-from tests.conftest import DEFAULT_CONFIG
 from tests.console.test_console_chat import _deliver, chat
+from tests.context import DEFAULT_CONFIG
 
 
 async def test_empty_inbox_in_spanish_names_the_next_checkin(ctx):

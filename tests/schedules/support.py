@@ -1,4 +1,4 @@
-"""Helpers of the clock and outbox tests: a real SQLite store, a FixedClock, a recording Messenger.
+"""Helpers of the clock and outbox tests: a recording Messenger, the base config, a roster.
 
 `Inbox` implements the `Messenger` port (like `FixedClock` implements `Clock`): it keeps what
 each member received, keyed by delivery key, and can be told to fail the next sends the way a
@@ -12,14 +12,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from handlers.config import parse_config
 from handlers.context import Context
 from handlers.members import sync_roster
 from handlers.messages import Message
 from handlers.ports import Actor, Recipient, SendError, Sent
-from handlers.setup import apply_config
-from storage.db import Store
-from storage.migrate import upgrade
 from tests.clock import FixedClock
 
 
@@ -98,17 +94,12 @@ BASE_CONFIG = {
 }
 
 
-async def make_ctx(tmp_path, config: dict | None = None, *, at: datetime = MONDAY_0800_UTC,
-                   url: str | None = None) -> tuple[Context, Inbox]:
-    """A migrated store, the config applied, a FixedClock at `at` and an Inbox as 'console'."""
-    store = Store(url or f"sqlite+aiosqlite:///{tmp_path}/pulse.db")
-    await upgrade(store)
-    clock = FixedClock(at)
-    inbox = Inbox(clock)
-    ctx = Context(store=store, config=parse_config(config or BASE_CONFIG), secret=b"s" * 32,
-                  clock=clock, messengers={"console": inbox})
-    await apply_config(ctx)
-    return ctx, inbox
+def inbox_on(ctx: Context, platform: str = "console") -> Inbox:
+    """An Inbox on the context's (Fixed)Clock, registered as its messenger for `platform`."""
+    assert isinstance(ctx.clock, FixedClock)
+    inbox = Inbox(ctx.clock, platform=platform)
+    ctx.messengers[platform] = inbox
+    return inbox
 
 
 async def add_members(ctx: Context, team: str, people: dict[str, str | None]) -> None:

@@ -14,9 +14,8 @@ from sqlmodel import func, select
 from handlers.checkins import open_round
 from handlers.config import load_config
 from handlers.context import Context
-from handlers.setup import apply_config
 from storage.models import Delivery
-from tests.dbutil import fresh_store
+from tests.context import build_ctx
 from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser
 from tests.polling import eventually
 from tests.schedules.serving import SECRET, Served, serve_env, team_toml
@@ -28,9 +27,7 @@ async def seeded_round(tmp_path, db_url: str, members: list[str]) -> Context:
     """The store as `pulsebot checkins send` leaves it before sending: a round and its outbox."""
     config = tmp_path / "pulsebot.toml"
     config.write_text(team_toml(members), encoding="utf-8")
-    store = await fresh_store(db_url)
-    ctx = Context(store=store, config=load_config(config), secret=SECRET.encode())
-    await apply_config(ctx)
+    ctx = await build_ctx(db_url, load_config(config), secret=SECRET.encode(), now=None)
     opened = await open_round(ctx, team_name="soporte")
     assert opened.new_deliveries == len(members)
     return ctx

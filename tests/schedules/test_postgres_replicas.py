@@ -16,10 +16,10 @@ from sqlmodel import select
 from schedules.clock import run_clock
 from schedules.clock_lock import ClockLock
 from schedules.outbox import Sender
-from storage.db import Store
 from storage.models import Delivery
+from tests.context import build_ctx
 from tests.polling import eventually
-from tests.schedules.support import BASE_CONFIG, add_members, make_ctx
+from tests.schedules.support import BASE_CONFIG, add_members, inbox_on
 
 PG_URL = os.environ.get("PULSEBOT_TEST_POSTGRES_URL", "")
 pytestmark = [
@@ -29,21 +29,13 @@ pytestmark = [
 OPEN_AT = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
-async def wipe(url: str) -> None:
-    store = Store(url)
-    async with store.engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await store.dispose()
-
-
 @pytest.fixture
-async def replicas(tmp_path):
+async def replicas():
     """Two processes' worth of context on one PostgreSQL, sharing one inbox to count deliveries."""
-    await wipe(PG_URL)
-    a, inbox = await make_ctx(tmp_path, BASE_CONFIG, at=OPEN_AT, url=PG_URL)
-    b, _ = await make_ctx(tmp_path, BASE_CONFIG, at=OPEN_AT, url=PG_URL)
+    a = await build_ctx(PG_URL, BASE_CONFIG, now=OPEN_AT)
+    b = await build_ctx(PG_URL, BASE_CONFIG, now=OPEN_AT, reset=False)
     b.clock = a.clock
+    inbox = inbox_on(a)
     b.messengers["console"] = inbox
     await add_members(a, "soporte", {f"m{i:03d}": "Europe/Madrid" for i in range(60)})
     yield a, b, inbox

@@ -24,10 +24,9 @@ from handlers.context import Context
 from handlers.members import find_member
 from handlers.ports import Actor
 from handlers.privacy import own_answers
-from handlers.setup import apply_config
 from schedules.outbox import Sender
 from storage.models import Member, Response
-from tests.dbutil import fresh_store
+from tests.context import build_ctx
 from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser
 from tests.polling import eventually
 from tests.schedules.serving import SECRET, Served, serve_env, team_toml
@@ -78,9 +77,7 @@ class Scene:
 async def scene(tmp_path: Path, db_url: str, fake: FakeSlack) -> Scene:
     """The store as `pulsebot checkins send` leaves it: the round is open, `serve` delivers it."""
     (tmp_path / "pulsebot.toml").write_text(team_toml(MEMBERS), encoding="utf-8")
-    store = await fresh_store(db_url)
-    ctx = Context(store=store, config=load_config(tmp_path / "pulsebot.toml"), secret=SECRET.encode())
-    await apply_config(ctx)
+    ctx = await build_ctx(db_url, load_config(tmp_path / "pulsebot.toml"), secret=SECRET.encode(), now=None)
     opened = await open_round(ctx, team_name="soporte")
     return Scene(tmp_path, db_url, ctx, fake, opened.round_id)
 

@@ -25,9 +25,8 @@ from handlers.config import load_config
 from handlers.context import Context
 from handlers.members import sync_roster, upsert_member
 from handlers.ports import Actor
-from handlers.setup import apply_config
 from storage.models import Delivery, Member
-from tests.dbutil import fresh_store
+from tests.context import build_ctx
 from tests.fakes.teams_connector import FakeConnector
 from tests.polling import eventually
 from tests.schedules.serving import ROOT, SECRET, Served, quiet_weekday
@@ -58,8 +57,7 @@ async def seeded_round(tmp_path: Path, db_url: str, service_url: str) -> Context
     """What an installed team and `open_round` leave: a roster reachable at the fake, and its outbox."""
     config = tmp_path / "pulsebot.toml"
     config.write_text(teams_toml(), encoding="utf-8")
-    ctx = Context(store=await fresh_store(db_url), config=load_config(config), secret=SECRET.encode())
-    await apply_config(ctx)
+    ctx = await build_ctx(db_url, load_config(config), secret=SECRET.encode(), now=None)
     actors = [Actor(platform="teams", user_id=uid, workspace=TENANT, name=uid) for uid in USERS]
     await sync_roster(ctx, team_name="soporte", members=actors)
     for actor in actors:
