@@ -58,6 +58,7 @@ import logging
 import random
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -141,6 +142,7 @@ class FakeSlack:
         seed: int = 0,
         client_id: str = "1111.2222",
         client_secret: str = "fake-client-secret",
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.bot_token = bot_token
         self.team_id = team_id
@@ -161,6 +163,7 @@ class FakeSlack:
         self._calls: list[tuple[str, dict[str, Any]]] = []
         # (monotonic time of arrival, method, 200 or 429) of every call, answered or limited.
         self.timeline: list[tuple[float, str, int]] = []
+        self._monotonic = monotonic  # Slack's clock for rate windows: a test's SecondsClock moves it
         self._call_teams: list[str] = []  # the workspace of each call's token ("" when none)
         self.client_id = client_id
         self.client_secret = client_secret
@@ -263,7 +266,7 @@ class FakeSlack:
         self._failures[method].append(_Failure(error=error, drop=drop, delay=delay))
 
     def _record(self, method: str, args: dict[str, Any], team_id: str = "") -> None:
-        self.timeline.append((time.monotonic(), method, 200))
+        self.timeline.append((self._monotonic(), method, 200))
         self._calls.append((method, args))
         self._call_teams.append(team_id)
 
@@ -338,14 +341,14 @@ class FakeSlack:
         return web.json_response(body)
 
     def _too_many(self, method: str) -> web.Response:
-        self.timeline.append((time.monotonic(), method, 429))
+        self.timeline.append((self._monotonic(), method, 429))
         self._limited[method] += 1
         return web.json_response(
             {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(self.retry_after)}
         )
 
     def _over_rate(self, team_id: str, args: dict[str, Any]) -> bool:
-        now = time.monotonic()
+        now = self._monotonic()
         checks = [(f"ch:{self._resolve(str(args.get('channel', '')))}", self.rate_per_channel)]
         checks.append((f"ws:{team_id}", self.rate_per_workspace))
         for key, rate in checks:

@@ -7,7 +7,6 @@ round last two minutes); everything else is the product as an operator runs it.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import subprocess
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from handlers.config import WEEKDAYS
+from tests.polling import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = Path(__file__).with_name("serve_paced.py")
@@ -85,15 +85,16 @@ class Served:
             return None
 
     async def wait_healthy(self, timeout: float = 30.0) -> dict:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
+        """The first ok body of /healthz; fails at once if the process exits first."""
+
+        async def healthy() -> dict | None:
             if self.proc.poll() is not None:
                 raise AssertionError(f"serve exited {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
-            if (body := await self.health()) is not None and body.get("ok"):
-                return body
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"serve never became healthy:\n{self.log.read_text()[-3000:]}")
+            body = await self.health()
+            return body if body is not None and body.get("ok") else None
+
+        return await eventually(healthy, timeout=timeout, step=0.1,
+                                otherwise=lambda: f"serve never became healthy:\n{self.log.read_text()[-3000:]}")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, like a crash or an OOM kill."""
