@@ -64,7 +64,7 @@ async def test_two_replicas_deliver_a_round_exactly_once(replicas):
     one = await run_clock(a, poll=0.05, retry_every=0.2, check_every=0.2)
     two = await run_clock(b, poll=0.05, retry_every=0.2, check_every=0.2)
     try:
-        await eventually(lambda: _async(one.is_holder or two.is_holder), timeout=10)
+        await eventually(lambda: one.is_holder or two.is_holder, timeout=10)
         await eventually(lambda: _all_sent(a, 60), timeout=10)
     finally:
         await one.stop()
@@ -87,9 +87,10 @@ async def test_survivor_takes_over_when_the_holder_dies(replicas):
     a, b, inbox = replicas
     one = await run_clock(a, poll=0.05, retry_every=0.2, check_every=0.2)
     assert await one.wait_until_holder(5)
-    two = await run_clock(b, poll=0.05, retry_every=0.2, check_every=0.2)
+    standby_lock = CountingLock(b.store)
+    two = await run_clock(b, poll=0.05, retry_every=0.2, check_every=0.2, lock=standby_lock)
     try:
-        await asyncio.sleep(0.5)
+        await eventually(lambda: standby_lock.tries >= 2)  # refused, and refused again on its retry
         assert two.health() == {"ok": True, "scheduler": "standby", "clock_holder": False}
         # The holder's process dies: PostgreSQL ends its sessions, which releases the lock.
         async with b.store.engine.connect() as conn:
@@ -97,7 +98,7 @@ async def test_survivor_takes_over_when_the_holder_dies(replicas):
                 text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted")
             )
         assert await two.wait_until_holder(5)
-        await eventually(lambda: _async(not one.is_holder), timeout=10)  # the old holder noticed and stepped down
+        await eventually(lambda: not one.is_holder, timeout=10)  # the old holder noticed and stepped down
         await eventually(lambda: _all_sent(b, 60), timeout=10)
     finally:
         await two.stop()
@@ -105,8 +106,14 @@ async def test_survivor_takes_over_when_the_holder_dies(replicas):
     assert len(inbox.received) == 60 and len({r.user_id for r in inbox.received}) == 60
 
 
-async def _async(value: bool) -> bool:
-    return value
+class CountingLock(ClockLock):
+    """The clock's lock, counting how often its runner tried for it."""
+
+    tries = 0
+
+    async def acquire(self) -> bool:
+        self.tries += 1
+        return await super().acquire()
 
 
 async def _all_sent(ctx, n: int) -> bool:
