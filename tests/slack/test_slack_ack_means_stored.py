@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,14 +56,19 @@ class Scene:
         self.env["SLACK_SIGNING_SECRET"] = SIGNING_SECRET  # so the Slack tests' signing helper signs for it
         self.runs = 0
 
-    async def serve(self) -> tuple[Served, SlackHarness, aiohttp.ClientSession]:
+    @asynccontextmanager
+    async def serving(self) -> AsyncIterator[tuple[Served, SlackHarness]]:
+        """One healthy `serve` run and a door to it; stopped (unless killed already) on the way out."""
         self.runs += 1
         served = Served(self.env, self.tmp_path / f"serve-{self.runs}.log")
-        await served.wait_healthy()
-        http = aiohttp.ClientSession()
-        # The harness only builds and signs Slack's requests; the face it would hold runs in `served`.
-        door = SlackHarness(self.fake, self.ctx, None, f"http://127.0.0.1:{served.port}", http)  # type: ignore[arg-type]
-        return served, door, http
+        try:
+            await served.wait_healthy()
+            async with aiohttp.ClientSession() as http:
+                # The harness only builds and signs Slack's requests; the face it would hold runs in `served`.
+                door = SlackHarness(self.fake, self.ctx, None, f"http://127.0.0.1:{served.port}", http)  # type: ignore[arg-type]
+                yield served, door
+        finally:
+            served.stop()
 
     def card(self, user: str) -> dict[str, Any]:
         return self.fake.messages(self.fake.dm_channel(user))[0]
@@ -95,16 +102,12 @@ async def delivered(sc: Scene) -> None:
 async def test_a_tap_answered_200_survives_a_sigkill_right_after(tmp_path, db_url):
     async with fake_slack() as fake:
         sc = await scene(tmp_path, db_url, fake)
-        served, door, http = await sc.serve()
-        try:
+        async with sc.serving() as (served, door):
             await delivered(sc)
             card = sc.card("U1")
             mood_4 = next(b for b in actions_of(card) if b["value"] == f"{sc.round_id}:4")
             status, _ = await door.tap("U1", mood_4, channel=fake.dm_channel("U1"), ts=card["ts"])
             served.kill()  # at once: no follow-up of the tap had time to run
-        finally:
-            served.stop()
-            await http.close()
         assert status == 200
         async with sc.ctx.store.session() as session:
             member = await find_member(session, Actor(platform="slack", user_id="U1"))
@@ -113,14 +116,10 @@ async def test_a_tap_answered_200_survives_a_sigkill_right_after(tmp_path, db_ur
         assert [r.mood for r in await sc.answers("U1")] == [4]
 
         # After the restart the same tap again (a double click, a retry) records nothing twice.
-        served, door, http = await sc.serve()
-        try:
+        async with sc.serving() as (served, door):
             status, _ = await door.tap("U1", mood_4, channel=fake.dm_channel("U1"), ts=card["ts"])
             assert status == 200
             await eventually(lambda: fake.calls("chat.update"))  # the card is redrawn, after the 200
-        finally:
-            served.stop()
-            await http.close()
         assert [(r.mood, r.comment) for r in await sc.responses()] == [(4, None)]
     await sc.ctx.store.dispose()
 
@@ -130,29 +129,21 @@ async def test_a_typed_answer_survives_a_sigkill_and_slacks_retry_records_nothin
         sc = await scene(tmp_path, db_url, fake)
         dm = fake.dm_channel("U2")
         event = dm_message("U2", "More coffee & <!channel> please", dm)
-        served, door, http = await sc.serve()
-        try:
+        async with sc.serving() as (served, door):
             await delivered(sc)
             status, _ = await door.event(event, event_id="EvTyped1")
             served.kill()
-        finally:
-            served.stop()
-            await http.close()
         assert status == 200
         assert [r.comment for r in await sc.answers("U2")] == ["More coffee & <!channel> please"]
 
         # Slack retries an event whose 200 it did not see; the restarted process has no memory of
         # the event id, so the store must make the second delivery harmless on its own.
         before = len(fake.messages(dm))  # the check-in (and a confirmation, had the kill been slow)
-        served, door, http = await sc.serve()
-        try:
+        async with sc.serving() as (served, door):
             retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
             status, _ = await door.event(event, event_id="EvTyped1", headers=retry)
             assert status == 200
             await eventually(lambda: len(fake.messages(dm)) == before + 1)  # answered once, then stop
-        finally:
-            served.stop()
-            await http.close()
         rows = await sc.responses()
         assert [(r.mood, r.comment) for r in rows] == [(None, "More coffee & <!channel> please")]
     await sc.ctx.store.dispose()
@@ -161,8 +152,7 @@ async def test_a_typed_answer_survives_a_sigkill_and_slacks_retry_records_nothin
 async def test_a_comment_submitted_in_the_modal_survives_a_sigkill_right_after(tmp_path, db_url):
     async with fake_slack() as fake:
         sc = await scene(tmp_path, db_url, fake)
-        served, door, http = await sc.serve()
-        try:
+        async with sc.serving() as (served, door):
             await delivered(sc)
             card = sc.card("U3")
             comment = next(b for b in actions_of(card) if b["action_id"].startswith("checkin.comment"))
@@ -170,9 +160,6 @@ async def test_a_comment_submitted_in_the_modal_survives_a_sigkill_right_after(t
             view = (await eventually(lambda: fake.calls("views.open"), timeout=10))[0]["view"]
             status, answer = await door.submit("U3", view, {"comment": "Fewer meetings"})
             served.kill()
-        finally:
-            served.stop()
-            await http.close()
         assert status == 200 and "errors" not in answer  # the modal closed: the member saw it taken
         assert [r.comment for r in await sc.answers("U3")] == ["Fewer meetings"]
     await sc.ctx.store.dispose()
