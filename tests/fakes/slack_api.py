@@ -26,7 +26,8 @@ sliding one-second window), ``random_429_ratio`` (any method), ``retry_after`` (
 ``Retry-After`` header, default 1), ``seed``. ``fake.rate_limited(method)`` counts the 429s, and
 ``fake.timeline`` holds when each call arrived and whether it was answered 429.
 ``fake.fail_next(method, error=…)`` makes the next call answer ``{"ok": false, "error": …}``;
-``fake.fail_next(method, delay=…)`` answers it only after that many seconds (a slow Slack);
+``fake.fail_next(method, hold=True)`` answers it only when the test calls ``fake.release()`` (a
+slow Slack, as slow as the test needs; ``fake.held`` counts the calls waiting);
 ``fake.fail_next(method, drop=True)`` performs the call, then drops the connection without an
 answer (a lost response: the message IS posted). ``fake.add_workspace(token, team_id)`` adds a
 second workspace's bot token; ``fake.calls_from(team_id, method)`` gives the calls made with that
@@ -120,7 +121,7 @@ class FakeChannel:
 class _Failure:
     error: str | None = None
     drop: bool = False
-    delay: float = 0.0
+    hold: bool = False
 
 
 class FakeSlack:
@@ -172,6 +173,8 @@ class FakeSlack:
         self._codes: dict[str, tuple[str, str, str]] = {}  # code -> (team_id, team_name, redirect_uri)
         self._limited: dict[str, int] = defaultdict(int)
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._released = asyncio.Event()
+        self.held = 0  # calls whose answer waits for `release()` right now
         self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._posted_at: dict[str, deque[float]] = defaultdict(deque)
         self._uploads: dict[str, bytes] = {}
@@ -200,6 +203,7 @@ class FakeSlack:
 
     async def stop(self) -> None:
         """Stop listening."""
+        self.release()  # a held answer would otherwise keep the server's shutdown waiting
         for ws in list(self._sockets):
             await ws.close()
         if self._runner is not None:
@@ -260,10 +264,14 @@ class FakeSlack:
         """A fresh `response_url`; posts to it are recorded as `calls("response_url")`."""
         return f"{self.url}/response/{next(self._ids)}"
 
-    def fail_next(self, method: str, *, error: str | None = None, drop: bool = False, delay: float = 0.0) -> None:
-        """Make the next call of `method` fail: an `ok: false` error, (drop) a lost answer, or (delay)
-        an answer that comes only after `delay` seconds."""
-        self._failures[method].append(_Failure(error=error, drop=drop, delay=delay))
+    def fail_next(self, method: str, *, error: str | None = None, drop: bool = False, hold: bool = False) -> None:
+        """Make the next call of `method` fail: an `ok: false` error, (drop) a lost answer, or (hold)
+        an answer that comes only after `release()`."""
+        self._failures[method].append(_Failure(error=error, drop=drop, hold=hold))
+
+    def release(self) -> None:
+        """Let held answers go (to whoever is still listening)."""
+        self._released.set()
 
     def _record(self, method: str, args: dict[str, Any], team_id: str = "") -> None:
         self.timeline.append((self._monotonic(), method, 200))
@@ -326,8 +334,12 @@ class FakeSlack:
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
         failure = self._failures[method].popleft() if self._failures[method] else None
-        if failure is not None and failure.delay:
-            await asyncio.sleep(failure.delay)
+        if failure is not None and failure.hold:
+            self.held += 1
+            try:
+                await self._released.wait()
+            finally:
+                self.held -= 1
         if failure is not None and failure.error:
             self._record(method, args, team_id)
             return web.json_response({"ok": False, "error": failure.error})

@@ -10,8 +10,8 @@ not take is not acknowledged (so Slack's retry stores it), and a forget stays a 
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -185,11 +185,11 @@ async def test_a_slow_users_info_does_not_hold_the_200_of_a_tap(slack):
     dm = slack.fake.dm_channel("U2")
     card = slack.fake.messages(dm)[0]
     mood_5 = next(b for b in actions_of(card) if b["value"] == f"{rid}:5")
-    slack.fake.fail_next("users.info", delay=3.5)  # slower than Slack's whole 3 s
-    started = time.monotonic()
-    status, _ = await slack.tap("U2", mood_5, channel=dm, ts=card["ts"])
-    assert status == 200 and time.monotonic() - started < 2.5
+    slack.fake.fail_next("users.info", hold=True)  # no answer until released: slower than Slack's whole 3 s
+    status, _ = await asyncio.wait_for(slack.tap("U2", mood_5, channel=dm, ts=card["ts"]), timeout=2.5)
+    assert status == 200
     assert await stored(slack, rid) == [(5, None)]  # stored before the 200, not after it
+    slack.fake.release()
     await eventually(lambda: slack.fake.calls("chat.update"))  # the card is redrawn after
 
 
@@ -216,10 +216,12 @@ async def test_forget_tapped_while_slack_is_slow_stays_forgotten(slack):
     await start_round(slack)
     dm = slack.fake.dm_channel("U4")
     # The profile arrives after the forget is stored; reading it must not bring the member back.
-    slack.fake.fail_next("users.info", delay=1.0)
+    slack.fake.fail_next("users.info", hold=True)
     confirm = {"action_id": "privacy.forget.confirm~0", "value": "1"}
     status, _ = await slack.tap("U4", confirm, channel=dm, ts="", ephemeral=True)
     assert status == 200
+    await eventually(lambda: slack.fake.held)  # the profile was asked for; it answers after the forget
+    slack.fake.release()
     await eventually(lambda: slack.fake.calls("users.info"))
     await slack.face.runtime.background.idle()
     async with slack.ctx.store.session() as session:
