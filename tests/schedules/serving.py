@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from handlers.config import WEEKDAYS
+from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser
 from tests.polling import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,6 +97,11 @@ class Served:
         return await eventually(healthy, timeout=timeout, step=0.1,
                                 otherwise=lambda: f"serve never became healthy:\n{self.log.read_text()[-3000:]}")
 
+    async def holds_clock(self) -> bool:
+        """This process runs the clock now (its /healthz says so)."""
+        body = await self.health()
+        return bool(body and body.get("clock_holder"))
+
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, like a crash or an OOM kill."""
         self.proc.kill()
@@ -112,3 +118,20 @@ class Served:
                 self.proc.wait()
         if not self._out.closed:
             self._out.close()
+
+
+async def one_holder(replicas: list[Served]) -> bool:
+    """Exactly one of `replicas` runs the clock."""
+    return [await r.holds_clock() for r in replicas].count(True) == 1
+
+
+def fake_for(members: list[str]) -> FakeSlack:
+    """A fake Slack whose channel C0TEAM holds `members` (and the bot)."""
+    users = [FakeUser(uid, uid.lower()) for uid in members]
+    return FakeSlack(users=users, channels=[FakeChannel("C0TEAM", "soporte", members=[*members, "UPULSEBOT"])])
+
+
+def assert_exactly_one_each(fake: FakeSlack, members: list[str]) -> None:
+    """Every member got exactly one DM."""
+    per_member = {uid: len(fake.messages(fake.dm_channel(uid))) for uid in members}
+    assert {n for n in per_member.values()} == {1}, {u: n for u, n in per_member.items() if n != 1}

@@ -13,8 +13,7 @@ import pytest
 
 from tests.dbutil import empty_postgres
 from tests.polling import eventually
-from tests.schedules.serving import Served, serve_env, team_toml
-from tests.schedules.test_crash_e2e import _holds, fake_for
+from tests.schedules.serving import Served, fake_for, one_holder, serve_env, team_toml
 
 PG_URL = os.environ.get("PULSEBOT_TEST_POSTGRES_URL", "")
 ROUNDS = 10
@@ -35,7 +34,7 @@ async def test_two_replicas_started_together_on_an_empty_database_both_come_up_t
                 for r in replicas:
                     await r.wait_healthy()
                 pair = replicas
-                await eventually(lambda pair=pair: _exactly_one_holder(pair), timeout=15, otherwise=lambda n=n: f"round {n}")
+                await eventually(lambda pair=pair: one_holder(pair), timeout=15, otherwise=lambda n=n: f"round {n}")
             finally:
                 for r in replicas:
                     r.stop()
@@ -43,7 +42,3 @@ async def test_two_replicas_started_together_on_an_empty_database_both_come_up_t
                 # What happened while starting and serving (jobs cut short by the stop are another matter).
                 log = r.log.read_text().split("pulsebot stopping")[0]
                 assert "UniqueViolation" not in log and "Traceback" not in log, log[-3000:]
-
-
-async def _exactly_one_holder(replicas: list[Served]) -> bool:
-    return [await _holds(r) for r in replicas].count(True) == 1
