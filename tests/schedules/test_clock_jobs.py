@@ -153,7 +153,7 @@ async def test_runner_on_sqlite_leads_catches_up_and_delivers(world):
     ctx.clock.at = utc(2026, 11, 23, 11)  # the round's opening passed while the process was down
     runner = await run_clock(ctx, poll=0.05)
     try:
-        assert await runner.wait_until_holder(5)
+        await eventually(lambda: runner.is_holder, timeout=5)
         assert runner.health() == {"ok": True, "scheduler": "running", "clock_holder": True}
         await eventually(lambda: len(inbox.received) == 2, timeout=4)
     finally:

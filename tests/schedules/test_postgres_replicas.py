@@ -86,7 +86,7 @@ async def test_senders_racing_on_postgres_claim_each_row_once(replicas):
 async def test_survivor_takes_over_when_the_holder_dies(replicas):
     a, b, inbox = replicas
     one = await run_clock(a, poll=0.05, retry_every=0.2, check_every=0.2)
-    assert await one.wait_until_holder(5)
+    await eventually(lambda: one.is_holder, timeout=5)
     standby_lock = CountingLock(b.store)
     two = await run_clock(b, poll=0.05, retry_every=0.2, check_every=0.2, lock=standby_lock)
     try:
@@ -97,7 +97,7 @@ async def test_survivor_takes_over_when_the_holder_dies(replicas):
             await conn.execute(
                 text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted")
             )
-        assert await two.wait_until_holder(5)
+        await eventually(lambda: two.is_holder, timeout=5)
         await eventually(lambda: not one.is_holder, timeout=10)  # the old holder noticed and stepped down
         await eventually(lambda: _all_sent(b, 60), timeout=10)
     finally:
