@@ -7,7 +7,6 @@ round last two minutes); everything else is the product as an operator runs it.
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from handlers.config import WEEKDAYS
+from tests.environ import clean_env
 from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser
 from tests.polling import eventually
 
@@ -50,8 +50,7 @@ def team_toml(members: list[str], channel: str = "C0TEAM") -> str:
 
 
 def serve_env(*, db_url: str, config: Path, api_url: str, token: str, rate: float) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "PULSEBOT_"))}
-    env.update(
+    return clean_env(
         DATABASE_URL=db_url,
         PULSEBOT_CONFIG=str(config),
         PULSEBOT_SECRET=SECRET,
@@ -61,7 +60,6 @@ def serve_env(*, db_url: str, config: Path, api_url: str, token: str, rate: floa
         PULSEBOT_TEST_SLACK_RATE=str(rate),
         PYTHONPATH=str(ROOT),
     )
-    return env
 
 
 class Served:

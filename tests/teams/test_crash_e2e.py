@@ -10,7 +10,6 @@ member whose card really failed (the connector refused it: they blocked the bot)
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -27,6 +26,7 @@ from handlers.members import sync_roster, upsert_member
 from handlers.ports import Actor
 from storage.models import Delivery, Member
 from tests.context import build_ctx
+from tests.environ import clean_env
 from tests.fakes.teams_connector import FakeConnector
 from tests.polling import eventually
 from tests.schedules.serving import ROOT, SECRET, Served, quiet_weekday
@@ -47,10 +47,8 @@ def teams_toml() -> str:
 
 def teams_env(*, db_url: str, config: Path) -> dict[str, str]:
     """Teams in Emulator mode only: no app id, no Slack."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "PULSEBOT_"))}
-    env.update(DATABASE_URL=db_url, PULSEBOT_CONFIG=str(config), PULSEBOT_SECRET=SECRET,
-               PULSEBOT_TEAMS_EMULATOR="1", PYTHONPATH=str(ROOT))
-    return env
+    return clean_env(DATABASE_URL=db_url, PULSEBOT_CONFIG=str(config), PULSEBOT_SECRET=SECRET,
+                     PULSEBOT_TEAMS_EMULATOR="1", PYTHONPATH=str(ROOT))
 
 
 async def seeded_round(tmp_path: Path, db_url: str, service_url: str) -> Context:
