@@ -109,7 +109,8 @@ async def bench_two_senders(args: argparse.Namespace) -> tuple[float, int, int, 
     import os
     import subprocess
 
-    from tests.schedules.serving import LAUNCHER, ROOT, Served, serve_env, team_toml, wait_until
+    from tests.polling import eventually
+    from tests.schedules.serving import LAUNCHER, ROOT, Served, serve_env, team_toml
 
     members = [f"U{i:05d}" for i in range(args.two_members)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,12 +130,7 @@ async def bench_two_senders(args: argparse.Namespace) -> tuple[float, int, int, 
             served = Served(env, Path(tmp) / "serve.log")
             try:
                 await served.wait_healthy()
-
-                async def holder() -> bool:
-                    body = await served.health()
-                    return bool(body and body.get("clock_holder"))
-
-                await wait_until(holder, timeout=30)
+                await eventually(served.holds_clock, timeout=30)
                 proc = await asyncio.create_subprocess_exec(
                     sys.executable, str(LAUNCHER), "checkins", "send", "--team", TEAM, cwd=ROOT,
                     env={**env, "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])},

@@ -7,10 +7,11 @@ import os
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import aiohttp
+
+from tests.polling import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,17 +42,20 @@ def spawn(args: list[str], env: dict[str, str], *, read_line: bool = False) -> t
 
 
 async def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    """Poll `url`/healthz until it answers 200; exit when the child died or time ran out."""
-    deadline = time.monotonic() + timeout
+    """Poll `url`/healthz until it answers 200 (the tests' `eventually`); exit when the child died
+    or time ran out."""
     async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
+
+        async def healthy() -> bool:
             if proc.poll() is not None:
                 raise SystemExit(f"server exited early with {proc.returncode}")
             try:
                 async with http.get(url + "/healthz") as resp:
-                    if resp.status == 200:
-                        return
+                    return resp.status == 200
             except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit(f"{url} did not become healthy")
+                return False
+
+        try:
+            await eventually(healthy, timeout=timeout, step=0.1)
+        except AssertionError:
+            raise SystemExit(f"{url} did not become healthy") from None

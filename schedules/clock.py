@@ -204,13 +204,6 @@ class ClockRunner:
             await self._task
             self._task = None
 
-    async def wait_until_holder(self, timeout: float) -> bool:
-        """Wait until this process leads (tests and the bench)."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not self._holding and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.05)
-        return self._holding
-
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), timeout=seconds)

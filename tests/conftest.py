@@ -6,19 +6,14 @@ import ipaddress
 import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from handlers.config import parse_config
 from handlers.context import Context
-from handlers.setup import apply_config
-from tests.clock import FixedClock
-from tests.dbutil import fresh_store
+from tests.context import build_ctx, sqlite_in
 
 POSTGRES_URL = os.environ.get("PULSEBOT_TEST_POSTGRES_URL")
-TEST_SECRET = b"test-secret-0123456789abcdef"
 
 _real_connect = socket.socket.connect
 _real_getaddrinfo = socket.getaddrinfo
@@ -54,35 +49,25 @@ def pytest_configure(config: pytest.Config) -> None:
 def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     """A fresh database: a SQLite file, and (in CI) the real PostgreSQL with an empty schema."""
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'pulse.db'}"
+        return sqlite_in(tmp_path)
     if not POSTGRES_URL:
         pytest.skip("PULSEBOT_TEST_POSTGRES_URL is not set")
     return POSTGRES_URL
 
-
-START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
-
-DEFAULT_CONFIG: dict[str, Any] = {
-    "pulse": {"min_group_size": 3, "default_locale": "en", "timezone": "Europe/Madrid", "leaders": ["boss"]},
-    "teams": [
-        {"name": "soporte", "leaders": ["lead"], "locale": "es",
-         "members": ["ana", "bea", "carlos", "dani", "eva"]},
-    ],
-}
 
 CtxFactory = Callable[..., Awaitable[Context]]
 
 
 @pytest.fixture
 async def make_ctx(db_url: str) -> AsyncIterator[CtxFactory]:
-    """Build a Context on a fresh, migrated store; `config` defaults to one five-member team."""
+    """`build_ctx` on the suite's database: `make_ctx(config=None, *, now=..., secret=..., messengers=...)`.
+
+    The first context of a test starts from an empty store; later ones share it (two processes).
+    """
     made: list[Context] = []
 
-    async def factory(config: dict[str, Any] | None = None, *, now: datetime = START) -> Context:
-        store = await fresh_store(db_url, reset=not made)
-        ctx = Context(store=store, config=parse_config(config or DEFAULT_CONFIG), secret=TEST_SECRET,
-                      clock=FixedClock(now))
-        await apply_config(ctx)
+    async def factory(config: dict[str, Any] | None = None, **options: Any) -> Context:
+        ctx = await build_ctx(db_url, config, reset=not made, **options)
         made.append(ctx)
         return ctx
 

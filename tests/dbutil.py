@@ -8,12 +8,23 @@ from storage.db import Store
 from storage.migrate import upgrade
 
 
+async def _drop_everything(store: Store) -> None:
+    async with store.engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+
+
+async def empty_postgres(url: str) -> None:
+    """Leave the PostgreSQL at `url` without a single table (not even migrated)."""
+    store = Store(url)
+    await _drop_everything(store)
+    await store.dispose()
+
+
 async def fresh_store(url: str, *, reset: bool = True) -> Store:
     """Open `url`; on PostgreSQL (shared by the suite) drop everything first unless `reset=False`."""
     store = Store(url)
     if reset and not store.is_sqlite:
-        async with store.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
+        await _drop_everything(store)
     await upgrade(store)
     return store

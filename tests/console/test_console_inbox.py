@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 
-from tests.conftest import DEFAULT_CONFIG
-from tests.console.test_console_chat import _deliver, chat
+from tests.console.support import chat, deliver_round
+from tests.context import DEFAULT_CONFIG
 
 
 async def test_empty_inbox_in_spanish_names_the_next_checkin(ctx):
@@ -31,7 +31,7 @@ async def test_someone_on_no_team_hears_only_that_nothing_is_open(ctx):
 
 
 async def test_an_open_checkin_is_shown_not_the_empty_note(ctx):
-    await _deliver(ctx)
+    await deliver_round(ctx)
     script = await chat(ctx, "ana", "", "/inbox")
     assert "no tienes nada abierto" not in script.text
     assert script.text.count("¿Cómo te sientes en el trabajo esta semana?") >= 1

@@ -6,41 +6,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
-from sqlmodel import select
 
-from bot.console.repl import ConsoleChat
-from handlers.checkins import open_round
-from handlers.ports import Actor
-from storage.models import Delivery
-
-Step = str | Callable[[], Awaitable[None]]
-
-
-class Script:
-    """Lines typed at the prompt (or things done to the store between two lines), and the output."""
-
-    def __init__(self, *steps: Step) -> None:
-        self.steps = list(steps)
-        self.out: list[str] = []
-
-    async def read(self, prompt: str) -> str | None:
-        self.out.append(prompt)
-        while self.steps and not isinstance(self.steps[0], str):
-            await self.steps.pop(0)()  # type: ignore[operator]
-        return self.steps.pop(0) if self.steps else None  # type: ignore[return-value]
-
-    def write(self, line: str) -> None:
-        self.out.append(line)
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.out)
-
-
-async def chat(ctx, user: str, *steps: Step) -> Script:
-    script = Script(*steps)
-    await ConsoleChat(ctx, Actor(platform="console", user_id=user), write=script.write, read=script.read).run()
-    return script
+from tests.console.support import chat, deliver_round
 
 
 def drop(ctx, table: str) -> Callable[[], Awaitable[None]]:
@@ -81,11 +48,7 @@ async def test_an_unexpected_failure_of_a_tap_is_answered_in_the_members_languag
 
 
 async def test_an_unexpected_failure_of_a_typed_reply_is_answered(ctx):
-    await open_round(ctx, team_name="soporte")
-    async with ctx.store.session() as session:
-        for delivery in (await session.exec(select(Delivery))).all():
-            delivery.status = "sent"
-        await session.commit()
+    await deliver_round(ctx)
     # Enter skips each question of the open check-in; then the store breaks; then a comment is typed.
     script = await chat(ctx, "ana", "", "", drop(ctx, "response"), "Todo bien")
     assert APOLOGY_ES in script.text
@@ -94,11 +57,7 @@ async def test_an_unexpected_failure_of_a_typed_reply_is_answered(ctx):
 async def test_a_typed_comment_that_is_refused_gets_its_reason_not_a_crash(ctx):
     from handlers.checkins import COMMENT_LIMIT
 
-    await open_round(ctx, team_name="soporte")
-    async with ctx.store.session() as session:
-        for delivery in (await session.exec(select(Delivery))).all():
-            delivery.status = "sent"
-        await session.commit()
+    await deliver_round(ctx)
     script = await chat(ctx, "ana", "", "", "x" * (COMMENT_LIMIT + 1))
     assert f"el límite es {COMMENT_LIMIT}" in script.text and APOLOGY_ES not in script.text
 

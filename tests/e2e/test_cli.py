@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.environ import clean_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "e2e-secret-0123456789abcdef-0123456789"
@@ -16,8 +17,7 @@ SECRET = "e2e-secret-0123456789abcdef-0123456789"
 
 def run(tmp_path: Path, *args: str, stdin: str = "", config: str | None = None, env: dict | None = None,
         secret: bool = True) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "PULSEBOT_"))}
-    environ["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    environ = clean_env(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
     if config is not None:
         (tmp_path / "pulse.toml").write_text(config, encoding="utf-8")
         environ["PULSEBOT_CONFIG"] = str(tmp_path / "pulse.toml")

@@ -26,7 +26,8 @@ sliding one-second window), ``random_429_ratio`` (any method), ``retry_after`` (
 ``Retry-After`` header, default 1), ``seed``. ``fake.rate_limited(method)`` counts the 429s, and
 ``fake.timeline`` holds when each call arrived and whether it was answered 429.
 ``fake.fail_next(method, error=…)`` makes the next call answer ``{"ok": false, "error": …}``;
-``fake.fail_next(method, delay=…)`` answers it only after that many seconds (a slow Slack);
+``fake.fail_next(method, hold=True)`` answers it only when the test calls ``fake.release()`` (a
+slow Slack, as slow as the test needs; ``fake.held`` counts the calls waiting);
 ``fake.fail_next(method, drop=True)`` performs the call, then drops the connection without an
 answer (a lost response: the message IS posted). ``fake.add_workspace(token, team_id)`` adds a
 second workspace's bot token; ``fake.calls_from(team_id, method)`` gives the calls made with that
@@ -58,6 +59,7 @@ import logging
 import random
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -119,7 +121,7 @@ class FakeChannel:
 class _Failure:
     error: str | None = None
     drop: bool = False
-    delay: float = 0.0
+    hold: bool = False
 
 
 class FakeSlack:
@@ -141,6 +143,7 @@ class FakeSlack:
         seed: int = 0,
         client_id: str = "1111.2222",
         client_secret: str = "fake-client-secret",
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.bot_token = bot_token
         self.team_id = team_id
@@ -161,6 +164,7 @@ class FakeSlack:
         self._calls: list[tuple[str, dict[str, Any]]] = []
         # (monotonic time of arrival, method, 200 or 429) of every call, answered or limited.
         self.timeline: list[tuple[float, str, int]] = []
+        self._monotonic = monotonic  # Slack's clock for rate windows: a test's SecondsClock moves it
         self._call_teams: list[str] = []  # the workspace of each call's token ("" when none)
         self.client_id = client_id
         self.client_secret = client_secret
@@ -169,6 +173,8 @@ class FakeSlack:
         self._codes: dict[str, tuple[str, str, str]] = {}  # code -> (team_id, team_name, redirect_uri)
         self._limited: dict[str, int] = defaultdict(int)
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._released = asyncio.Event()
+        self.held = 0  # calls whose answer waits for `release()` right now
         self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._posted_at: dict[str, deque[float]] = defaultdict(deque)
         self._uploads: dict[str, bytes] = {}
@@ -197,6 +203,7 @@ class FakeSlack:
 
     async def stop(self) -> None:
         """Stop listening."""
+        self.release()  # a held answer would otherwise keep the server's shutdown waiting
         for ws in list(self._sockets):
             await ws.close()
         if self._runner is not None:
@@ -257,13 +264,17 @@ class FakeSlack:
         """A fresh `response_url`; posts to it are recorded as `calls("response_url")`."""
         return f"{self.url}/response/{next(self._ids)}"
 
-    def fail_next(self, method: str, *, error: str | None = None, drop: bool = False, delay: float = 0.0) -> None:
-        """Make the next call of `method` fail: an `ok: false` error, (drop) a lost answer, or (delay)
-        an answer that comes only after `delay` seconds."""
-        self._failures[method].append(_Failure(error=error, drop=drop, delay=delay))
+    def fail_next(self, method: str, *, error: str | None = None, drop: bool = False, hold: bool = False) -> None:
+        """Make the next call of `method` fail: an `ok: false` error, (drop) a lost answer, or (hold)
+        an answer that comes only after `release()`."""
+        self._failures[method].append(_Failure(error=error, drop=drop, hold=hold))
+
+    def release(self) -> None:
+        """Let held answers go (to whoever is still listening)."""
+        self._released.set()
 
     def _record(self, method: str, args: dict[str, Any], team_id: str = "") -> None:
-        self.timeline.append((time.monotonic(), method, 200))
+        self.timeline.append((self._monotonic(), method, 200))
         self._calls.append((method, args))
         self._call_teams.append(team_id)
 
@@ -323,8 +334,12 @@ class FakeSlack:
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
         failure = self._failures[method].popleft() if self._failures[method] else None
-        if failure is not None and failure.delay:
-            await asyncio.sleep(failure.delay)
+        if failure is not None and failure.hold:
+            self.held += 1
+            try:
+                await self._released.wait()
+            finally:
+                self.held -= 1
         if failure is not None and failure.error:
             self._record(method, args, team_id)
             return web.json_response({"ok": False, "error": failure.error})
@@ -338,14 +353,14 @@ class FakeSlack:
         return web.json_response(body)
 
     def _too_many(self, method: str) -> web.Response:
-        self.timeline.append((time.monotonic(), method, 429))
+        self.timeline.append((self._monotonic(), method, 429))
         self._limited[method] += 1
         return web.json_response(
             {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(self.retry_after)}
         )
 
     def _over_rate(self, team_id: str, args: dict[str, Any]) -> bool:
-        now = time.monotonic()
+        now = self._monotonic()
         checks = [(f"ch:{self._resolve(str(args.get('channel', '')))}", self.rate_per_channel)]
         checks.append((f"ws:{team_id}", self.rate_per_workspace))
         for key, rate in checks:

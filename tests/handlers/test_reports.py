@@ -13,7 +13,6 @@ from sqlalchemy import event
 
 from handlers.charts import chart_png
 from handlers.closing import close_due_rounds
-from handlers.config import PulseConfig, PulseSection
 from handlers.context import Context
 from handlers.errors import Invalid, NotFound
 from handlers.i18n import t
@@ -24,8 +23,6 @@ from handlers.report_render import report_csv, report_json, report_message, repo
 from handlers.reports import SUPPRESSED, Mood, build_report
 from handlers.team_pulse import parse_request
 from storage.models import Delivery, EmptyChair, Impact, Leader, Member, Response, Round, Team
-from tests.clock import FixedClock
-from tests.dbutil import fresh_store
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday
 _ids = count(1)
@@ -46,12 +43,9 @@ class P:
 
 
 @pytest.fixture
-async def ctx(db_url) -> Context:
+async def ctx(make_ctx) -> Context:
     """An empty migrated store (a SQLite file; in CI also PostgreSQL, see tests/conftest.py)."""
-    store = await fresh_store(db_url)
-    config = PulseConfig(pulse=PulseSection(min_group_size=5, default_locale="en"))
-    yield Context(store=store, config=config, secret=b"test-secret-0123456789", clock=FixedClock(NOW))
-    await store.dispose()
+    return await make_ctx({"pulse": {"min_group_size": 5, "default_locale": "en"}}, now=NOW)
 
 
 async def seed_team(ctx: Context, name: str, periods: list[P], *, leaders: tuple[str, ...] = ()) -> int:

@@ -7,8 +7,6 @@ round last two minutes); everything else is the product as an operator runs it.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import socket
 import subprocess
 import sys
@@ -19,6 +17,9 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from handlers.config import WEEKDAYS
+from tests.environ import clean_env
+from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser
+from tests.polling import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = Path(__file__).with_name("serve_paced.py")
@@ -49,8 +50,7 @@ def team_toml(members: list[str], channel: str = "C0TEAM") -> str:
 
 
 def serve_env(*, db_url: str, config: Path, api_url: str, token: str, rate: float) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "PULSEBOT_"))}
-    env.update(
+    return clean_env(
         DATABASE_URL=db_url,
         PULSEBOT_CONFIG=str(config),
         PULSEBOT_SECRET=SECRET,
@@ -60,7 +60,6 @@ def serve_env(*, db_url: str, config: Path, api_url: str, token: str, rate: floa
         PULSEBOT_TEST_SLACK_RATE=str(rate),
         PYTHONPATH=str(ROOT),
     )
-    return env
 
 
 class Served:
@@ -85,15 +84,21 @@ class Served:
             return None
 
     async def wait_healthy(self, timeout: float = 30.0) -> dict:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
+        """The first ok body of /healthz; fails at once if the process exits first."""
+
+        async def healthy() -> dict | None:
             if self.proc.poll() is not None:
                 raise AssertionError(f"serve exited {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
-            if (body := await self.health()) is not None and body.get("ok"):
-                return body
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"serve never became healthy:\n{self.log.read_text()[-3000:]}")
+            body = await self.health()
+            return body if body is not None and body.get("ok") else None
+
+        return await eventually(healthy, timeout=timeout, step=0.1,
+                                otherwise=lambda: f"serve never became healthy:\n{self.log.read_text()[-3000:]}")
+
+    async def holds_clock(self) -> bool:
+        """This process runs the clock now (its /healthz says so)."""
+        body = await self.health()
+        return bool(body and body.get("clock_holder"))
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, like a crash or an OOM kill."""
@@ -111,3 +116,20 @@ class Served:
                 self.proc.wait()
         if not self._out.closed:
             self._out.close()
+
+
+async def one_holder(replicas: list[Served]) -> bool:
+    """Exactly one of `replicas` runs the clock."""
+    return [await r.holds_clock() for r in replicas].count(True) == 1
+
+
+def fake_for(members: list[str]) -> FakeSlack:
+    """A fake Slack whose channel C0TEAM holds `members` (and the bot)."""
+    users = [FakeUser(uid, uid.lower()) for uid in members]
+    return FakeSlack(users=users, channels=[FakeChannel("C0TEAM", "soporte", members=[*members, "UPULSEBOT"])])
+
+
+def assert_exactly_one_each(fake: FakeSlack, members: list[str]) -> None:
+    """Every member got exactly one DM."""
+    per_member = {uid: len(fake.messages(fake.dm_channel(uid))) for uid in members}
+    assert {n for n in per_member.values()} == {1}, {u: n for u, n in per_member.items() if n != 1}

@@ -1,4 +1,4 @@
-"""Helpers of the clock and outbox tests: a real SQLite store, a FixedClock, a recording Messenger.
+"""Helpers of the clock and outbox tests: a recording Messenger, the base config, a roster.
 
 `Inbox` implements the `Messenger` port (like `FixedClock` implements `Clock`): it keeps what
 each member received, keyed by delivery key, and can be told to fail the next sends the way a
@@ -9,17 +9,19 @@ lost"). With `can_look=False` it is a platform that cannot list a chat, as Teams
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from handlers.config import parse_config
+from sqlmodel import select, update
+
 from handlers.context import Context
 from handlers.members import sync_roster
 from handlers.messages import Message
 from handlers.ports import Actor, Recipient, SendError, Sent
-from handlers.setup import apply_config
-from storage.db import Store
-from storage.migrate import upgrade
+from schedules import jobs
+from schedules.outbox import Sender
+from storage.models import Delivery, Member
 from tests.clock import FixedClock
 
 
@@ -98,20 +100,58 @@ BASE_CONFIG = {
 }
 
 
-async def make_ctx(tmp_path, config: dict | None = None, *, at: datetime = MONDAY_0800_UTC,
-                   url: str | None = None) -> tuple[Context, Inbox]:
-    """A migrated store, the config applied, a FixedClock at `at` and an Inbox as 'console'."""
-    store = Store(url or f"sqlite+aiosqlite:///{tmp_path}/pulse.db")
-    await upgrade(store)
-    clock = FixedClock(at)
-    inbox = Inbox(clock)
-    ctx = Context(store=store, config=parse_config(config or BASE_CONFIG), secret=b"s" * 32,
-                  clock=clock, messengers={"console": inbox})
-    await apply_config(ctx)
-    return ctx, inbox
+def inbox_on(ctx: Context, platform: str = "console") -> Inbox:
+    """An Inbox on the context's (Fixed)Clock, registered as its messenger for `platform`."""
+    assert isinstance(ctx.clock, FixedClock)
+    inbox = Inbox(ctx.clock, platform=platform)
+    ctx.messengers[platform] = inbox
+    return inbox
 
 
 async def add_members(ctx: Context, team: str, people: dict[str, str | None]) -> None:
     """Make `people` (user id → time zone) the team's roster."""
     actors = [Actor(platform="console", user_id=uid, name=uid, timezone=tz) for uid, tz in people.items()]
     await sync_roster(ctx, team_name=team, members=actors)
+
+
+# -- an outbox to send: what the outbox tests start from ---------------------------------------
+
+OPEN_AT = datetime(2026, 11, 23, 9, tzinfo=UTC)
+
+
+async def opened(ctx: Context, people: Iterable[str] = ("ana", "eva", "luis")) -> None:
+    """`people` (in Madrid) on the roster and the round opened at OPEN_AT: one pending row each."""
+    await add_members(ctx, "soporte", dict.fromkeys(people, "Europe/Madrid"))
+    assert isinstance(ctx.clock, FixedClock)
+    ctx.clock.at = OPEN_AT
+    await jobs.open_team_round(ctx, "soporte")
+
+
+async def rows(ctx: Context) -> dict[str, Delivery]:
+    """The deliveries by member user id."""
+    async with ctx.store.session() as session:
+        result = (await session.exec(select(Delivery, Member.user_id).join(Member))).all()
+    return {uid: d for d, uid in result}
+
+
+async def crashed_while_sending(ctx: Context, inbox: Inbox) -> None:
+    """ana and eva's round, whose rows a process claimed before it died; only ana's message had
+    left. Then the restart, a minute later."""
+    await opened(ctx, ["ana", "eva"])
+    await Sender(ctx).drain()
+    async with ctx.store.session() as session:
+        await session.exec(update(Delivery).values(status="sending", next_try_at=OPEN_AT + timedelta(minutes=5),
+                                                   sent_at=None, message_ref=None))
+        await session.commit()
+    inbox.received = [r for r in inbox.received if r.user_id == "ana"]
+    assert isinstance(ctx.clock, FixedClock)
+    ctx.clock.move(minutes=1)
+
+
+async def claimed_two_seconds_ago(ctx: Context) -> None:
+    """Every row as another process (a `checkins send`) left it two seconds ago: claimed, in flight."""
+    lease = Sender(ctx).lease
+    async with ctx.store.session() as session:
+        await session.exec(update(Delivery).values(status="sending", attempts=1,
+                                                   next_try_at=OPEN_AT - timedelta(seconds=2) + lease))
+        await session.commit()

@@ -15,7 +15,8 @@ from handlers.ports import Actor
 from schedules import jobs
 from schedules.outbox import Sender
 from storage.models import Delivery, Round
-from tests.schedules.support import BASE_CONFIG, add_members, make_ctx
+from tests.context import build_ctx, sqlite_in
+from tests.schedules.support import BASE_CONFIG, add_members, inbox_on
 
 MADRID, MEXICO = "Europe/Madrid", "America/Mexico_City"
 
@@ -62,8 +63,9 @@ async def test_madrid_team_and_mexico_member_each_get_it_at_ten_local(world):
 
 async def test_no_delivery_on_a_weekend_after_downtime(tmp_path):
     # Friday's round: the process was down all Friday and comes back on Saturday morning.
-    ctx, inbox = await make_ctx(tmp_path, config_with(weekday="fri", window_hours=120, reminder_after_hours=0),
-                                at=utc(2026, 11, 28, 9))
+    ctx = await build_ctx(sqlite_in(tmp_path), config_with(weekday="fri", window_hours=120, reminder_after_hours=0),
+                          now=utc(2026, 11, 28, 9))
+    inbox = inbox_on(ctx)
     await add_members(ctx, "soporte", {"ana": MADRID, "luis": MEXICO})
     sender = Sender(ctx)
     opened = await jobs.catch_up(ctx)
@@ -77,7 +79,8 @@ async def test_no_delivery_on_a_weekend_after_downtime(tmp_path):
 
 async def test_dst_change_week_keeps_ten_local(tmp_path):
     # Europe/Madrid moves to summer time on Sunday 2026-03-29; Mexico City has no DST any more.
-    ctx, inbox = await make_ctx(tmp_path, config_with(reminder_after_hours=0), at=utc(2026, 3, 22, 12))
+    ctx = await build_ctx(sqlite_in(tmp_path), config_with(reminder_after_hours=0), now=utc(2026, 3, 22, 12))
+    inbox = inbox_on(ctx)
     await add_members(ctx, "soporte", {"ana": MADRID, "luis": MEXICO})
     sender = Sender(ctx)
     await run_until(ctx, sender, utc(2026, 4, 1, 0), step_minutes=60)

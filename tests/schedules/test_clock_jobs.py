@@ -19,8 +19,9 @@ from schedules.listing import format_rows, next_jobs
 from schedules.meetings import post_meeting_chair
 from schedules.outbox import Sender
 from storage.models import Delivery, EmptyChair, Round
+from tests.context import build_ctx, sqlite_in
 from tests.polling import eventually
-from tests.schedules.support import BASE_CONFIG, Inbox, add_members, make_ctx
+from tests.schedules.support import BASE_CONFIG, MONDAY_0800_UTC, Inbox, add_members
 
 MADRID = "Europe/Madrid"
 
@@ -36,7 +37,7 @@ def with_meeting() -> dict:
 
 
 async def test_jobs_have_stable_ids_built_from_the_config(tmp_path):
-    ctx, _ = await make_ctx(tmp_path, with_meeting())
+    ctx = await build_ctx(sqlite_in(tmp_path), with_meeting(), now=MONDAY_0800_UTC)
     scheduler = await build_scheduler(ctx)
     assert sorted(job.id for job in scheduler.get_jobs()) == [
         "checkin.close", "checkin.open:soporte", "checkin.remind", "checkin.zones", "digest.weekly",
@@ -74,7 +75,7 @@ def test_opening_trigger_follows_the_cadence():
 
 
 async def test_scheduled_meeting_gets_one_empty_chair(tmp_path):
-    ctx, _ = await make_ctx(tmp_path, with_meeting(), at=utc(2026, 11, 24, 8, 30))
+    ctx = await build_ctx(sqlite_in(tmp_path), with_meeting(), now=utc(2026, 11, 24, 8, 30))
     slack = Inbox(ctx.clock, platform="slack")
     ctx.messengers["slack"] = slack
     assert await post_meeting_chair(ctx, 0) == 1
@@ -96,7 +97,7 @@ class ClosedChannel(Inbox):
 
 
 async def test_a_meeting_prompt_the_platform_refused_counts_nothing_and_leaves_the_chair_without_a_card(tmp_path):
-    ctx, _ = await make_ctx(tmp_path, with_meeting(), at=utc(2026, 11, 24, 8, 30))
+    ctx = await build_ctx(sqlite_in(tmp_path), with_meeting(), now=utc(2026, 11, 24, 8, 30))
     slack = ClosedChannel(ctx.clock, platform="slack")
     ctx.messengers["slack"] = slack
     assert await post_meeting_chair(ctx, 0) == 0  # logged, not raised: the clock goes on
@@ -152,7 +153,7 @@ async def test_runner_on_sqlite_leads_catches_up_and_delivers(world):
     ctx.clock.at = utc(2026, 11, 23, 11)  # the round's opening passed while the process was down
     runner = await run_clock(ctx, poll=0.05)
     try:
-        assert await runner.wait_until_holder(5)
+        await eventually(lambda: runner.is_holder, timeout=5)
         assert runner.health() == {"ok": True, "scheduler": "running", "clock_holder": True}
         await eventually(lambda: len(inbox.received) == 2, timeout=4)
     finally:

@@ -14,12 +14,19 @@ from sqlmodel import func, select
 from handlers.checkins import open_round
 from handlers.config import load_config
 from handlers.context import Context
-from handlers.setup import apply_config
 from storage.models import Delivery
-from tests.dbutil import fresh_store
-from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser
+from tests.context import build_ctx
+from tests.fakes.slack_api import FakeSlack
 from tests.polling import eventually
-from tests.schedules.serving import SECRET, Served, serve_env, team_toml
+from tests.schedules.serving import (
+    SECRET,
+    Served,
+    assert_exactly_one_each,
+    fake_for,
+    one_holder,
+    serve_env,
+    team_toml,
+)
 
 PG_URL = os.environ.get("PULSEBOT_TEST_POSTGRES_URL", "")
 
@@ -28,9 +35,7 @@ async def seeded_round(tmp_path, db_url: str, members: list[str]) -> Context:
     """The store as `pulsebot checkins send` leaves it before sending: a round and its outbox."""
     config = tmp_path / "pulsebot.toml"
     config.write_text(team_toml(members), encoding="utf-8")
-    store = await fresh_store(db_url)
-    ctx = Context(store=store, config=load_config(config), secret=SECRET.encode())
-    await apply_config(ctx)
+    ctx = await build_ctx(db_url, load_config(config), secret=SECRET.encode(), now=None)
     opened = await open_round(ctx, team_name="soporte")
     assert opened.new_deliveries == len(members)
     return ctx
@@ -40,16 +45,6 @@ async def counts(ctx: Context) -> dict[str, int]:
     async with ctx.store.session() as session:
         rows = (await session.exec(select(Delivery.status, func.count()).group_by(Delivery.status))).all()
     return dict(rows)
-
-
-def fake_for(members: list[str]) -> FakeSlack:
-    users = [FakeUser(uid, uid.lower()) for uid in members]
-    return FakeSlack(users=users, channels=[FakeChannel("C0TEAM", "soporte", members=[*members, "UPULSEBOT"])])
-
-
-def assert_exactly_one_each(fake: FakeSlack, members: list[str]) -> None:
-    per_member = {uid: len(fake.messages(fake.dm_channel(uid))) for uid in members}
-    assert {n for n in per_member.values()} == {1}, {u: n for u, n in per_member.items() if n != 1}
 
 
 async def test_sigkill_halfway_through_a_500_member_round_delivers_each_exactly_once(tmp_path):
@@ -88,11 +83,11 @@ async def test_two_serve_replicas_on_postgres_deliver_once_and_the_survivor_take
         replicas = [Served(env, tmp_path / "serve-a.log"), Served(env, tmp_path / "serve-b.log")]
         try:
             bodies = [await r.wait_healthy() for r in replicas]
-            await eventually(lambda: _one_holder(replicas), timeout=15)
+            await eventually(lambda: one_holder(replicas), timeout=15)
             holder, survivor = await _split(replicas)
             await eventually(lambda: _at_least(fake, 20), timeout=30)
             holder.kill()
-            await eventually(lambda: _holds(survivor), timeout=15, otherwise=lambda: "the survivor never took over")
+            await eventually(survivor.holds_clock, timeout=15, otherwise=lambda: "the survivor never took over")
             await eventually(lambda: _all_sent(ctx, 60), timeout=60, otherwise=lambda: counts(ctx))
         finally:
             for r in replicas:
@@ -110,15 +105,6 @@ async def _all_sent(ctx: Context, n: int) -> bool:
     return (await counts(ctx)).get("sent", 0) == n
 
 
-async def _holds(served: Served) -> bool:
-    body = await served.health()
-    return bool(body and body.get("clock_holder"))
-
-
-async def _one_holder(replicas: list[Served]) -> bool:
-    return [await _holds(r) for r in replicas].count(True) == 1
-
-
 async def _split(replicas: list[Served]) -> tuple[Served, Served]:
     a, b = replicas
-    return (a, b) if await _holds(a) else (b, a)
+    return (a, b) if await a.holds_clock() else (b, a)

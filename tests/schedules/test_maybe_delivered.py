@@ -7,14 +7,10 @@ The `Inbox` messenger with `can_look=False` stands for a platform without a way 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-
-from sqlmodel import update
 
 from handlers.ports import SendError
 from schedules.outbox import Sender
-from storage.models import Delivery
-from tests.schedules.test_outbox import OPEN_AT, opened, rows
+from tests.schedules.support import claimed_two_seconds_ago, crashed_while_sending, opened, rows
 
 
 async def test_a_lost_answer_where_the_platform_cannot_look_is_maybe_delivered_and_never_sent_again(world, caplog):
@@ -69,16 +65,8 @@ async def test_a_5xx_where_the_platform_cannot_look_is_maybe_delivered_even_if_n
 async def test_crash_leftovers_where_the_platform_cannot_look_are_maybe_delivered_not_resent(world, caplog):
     ctx, inbox = world
     inbox.can_look = False
-    await opened(ctx, ["ana", "eva"])
-    # A process claimed both rows and died: ana's message had left, eva's maybe not; nobody can tell.
-    await Sender(ctx).drain()
-    async with ctx.store.session() as session:
-        await session.exec(update(Delivery).values(status="sending", next_try_at=OPEN_AT + timedelta(minutes=5),
-                                                   sent_at=None, message_ref=None))
-        await session.commit()
-    inbox.received = [r for r in inbox.received if r.user_id == "ana"]
     caplog.set_level(logging.WARNING, logger="schedules.outbox")
-    ctx.clock.move(minutes=1)  # the restart
+    await crashed_while_sending(ctx, inbox)  # ana's message had left, eva's maybe not; nobody can tell
     restarted = Sender(ctx)
     assert await restarted.recover() == 2  # claimed a minute ago: past the grace, due at once
     report = await restarted.drain()
@@ -106,11 +94,7 @@ async def test_a_row_another_process_just_claimed_gets_its_grace_before_it_is_ca
     ctx, inbox = world
     inbox.can_look = False
     await opened(ctx, ["ana"])
-    lease = Sender(ctx).lease
-    async with ctx.store.session() as session:  # `checkins send` claimed it two seconds ago
-        await session.exec(update(Delivery).values(status="sending", attempts=1,
-                                                   next_try_at=OPEN_AT - timedelta(seconds=2) + lease))
-        await session.commit()
+    await claimed_two_seconds_ago(ctx)  # by `checkins send`
     starting = Sender(ctx)
     assert await starting.recover(grace=10) == 1
     assert (await starting.drain()).uncertain == 0  # its owner's answer may still arrive

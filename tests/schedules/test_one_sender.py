@@ -14,6 +14,7 @@ from bot.slack.app import StorePause
 from bot.slack.messenger import WorkspaceGate
 from schedules.clock_lock import ClockLock
 from storage.db import Store
+from tests.clock import SecondsClock
 
 
 async def test_two_processes_on_one_sqlite_file_never_both_hold_the_clock(tmp_path):
@@ -52,17 +53,11 @@ async def test_the_sqlite_clock_lock_is_freed_when_its_holder_is_killed(tmp_path
 
 async def test_a_pause_one_process_records_is_waited_out_by_another(ctx):
     """Two gates on one store stand for two processes: B waits out the 429 A was given."""
-    now = [0.0]
-    slept: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-        ctx.clock.move(seconds=seconds)
-
-    a = WorkspaceGate(rate=100, burst=5, shared=StorePause(ctx, "T1"), monotonic=lambda: now[0], sleep=sleep)
-    b = WorkspaceGate(rate=100, burst=5, shared=StorePause(ctx, "T1"), monotonic=lambda: now[0], sleep=sleep)
-    other = WorkspaceGate(rate=100, burst=5, shared=StorePause(ctx, "T2"), monotonic=lambda: now[0], sleep=sleep)
+    clock = SecondsClock(also=ctx.clock)  # the store's pause is read against the context's clock
+    slept = clock.slept
+    a = WorkspaceGate(rate=100, burst=5, shared=StorePause(ctx, "T1"), monotonic=clock, sleep=clock.sleep)
+    b = WorkspaceGate(rate=100, burst=5, shared=StorePause(ctx, "T1"), monotonic=clock, sleep=clock.sleep)
+    other = WorkspaceGate(rate=100, burst=5, shared=StorePause(ctx, "T2"), monotonic=clock, sleep=clock.sleep)
     await a.pause_everywhere(1.5)
     await other.acquire()
     assert slept == []  # another workspace is not held back

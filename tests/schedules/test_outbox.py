@@ -7,30 +7,9 @@ import logging
 import random
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import select, update
-
 from handlers.ports import SendError
-from schedules import jobs
 from schedules.outbox import Sender
-from storage.models import Delivery
-from tests.schedules.support import add_members
-
-MADRID = "Europe/Madrid"
-OPEN_AT = datetime(2026, 11, 23, 9, tzinfo=UTC)
-
-
-async def opened(ctx, people=("ana", "eva", "luis")) -> None:
-    await add_members(ctx, "soporte", dict.fromkeys(people, MADRID))
-    ctx.clock.at = OPEN_AT
-    await jobs.open_team_round(ctx, "soporte")
-
-
-async def rows(ctx) -> dict[str, Delivery]:
-    from storage.models import Member
-
-    async with ctx.store.session() as session:
-        result = (await session.exec(select(Delivery, Member.user_id).join(Member))).all()
-    return {uid: d for d, uid in result}
+from tests.schedules.support import OPEN_AT, claimed_two_seconds_ago, crashed_while_sending, opened, rows
 
 
 def as_utc(value: datetime) -> datetime:
@@ -141,15 +120,7 @@ async def test_lost_answer_is_checked_at_the_platform_and_not_sent_twice(world):
 
 async def test_crash_leftovers_are_checked_before_being_sent_again(world):
     ctx, inbox = world
-    await opened(ctx, ["ana", "eva"])
-    # A process claimed both rows and died: ana's message had left, eva's had not.
-    await Sender(ctx).drain()
-    async with ctx.store.session() as session:
-        await session.exec(update(Delivery).values(status="sending", next_try_at=OPEN_AT + timedelta(minutes=5),
-                                                   sent_at=None, message_ref=None))
-        await session.commit()
-    inbox.received = [r for r in inbox.received if r.user_id == "ana"]
-    ctx.clock.move(minutes=1)  # the restart
+    await crashed_while_sending(ctx, inbox)  # ana's message had left, eva's had not
     restarted = Sender(ctx)
     assert await restarted.recover() == 2
     report = await restarted.drain()
@@ -204,11 +175,7 @@ async def test_two_senders_at_once_deliver_each_row_once(world):
 async def test_recovery_waits_a_moment_for_a_row_another_process_just_claimed(world):
     ctx, inbox = world
     await opened(ctx, ["ana"])
-    lease = Sender(ctx).lease
-    async with ctx.store.session() as session:  # `checkins send` claimed it two seconds ago
-        await session.exec(update(Delivery).values(status="sending", attempts=1,
-                                                   next_try_at=OPEN_AT - timedelta(seconds=2) + lease))
-        await session.commit()
+    await claimed_two_seconds_ago(ctx)  # by `checkins send`
     starting = Sender(ctx)
     assert await starting.recover(grace=10) == 1
     assert (await starting.drain()).sent == 0 and inbox.received == []  # its call may still be in flight

@@ -16,10 +16,10 @@ from sqlmodel import select
 from schedules.clock import run_clock
 from schedules.clock_lock import ClockLock
 from schedules.outbox import Sender
-from storage.db import Store
 from storage.models import Delivery
+from tests.context import build_ctx
 from tests.polling import eventually
-from tests.schedules.support import BASE_CONFIG, add_members, make_ctx
+from tests.schedules.support import BASE_CONFIG, add_members, inbox_on
 
 PG_URL = os.environ.get("PULSEBOT_TEST_POSTGRES_URL", "")
 pytestmark = [
@@ -29,21 +29,13 @@ pytestmark = [
 OPEN_AT = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
-async def wipe(url: str) -> None:
-    store = Store(url)
-    async with store.engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await store.dispose()
-
-
 @pytest.fixture
-async def replicas(tmp_path):
+async def replicas():
     """Two processes' worth of context on one PostgreSQL, sharing one inbox to count deliveries."""
-    await wipe(PG_URL)
-    a, inbox = await make_ctx(tmp_path, BASE_CONFIG, at=OPEN_AT, url=PG_URL)
-    b, _ = await make_ctx(tmp_path, BASE_CONFIG, at=OPEN_AT, url=PG_URL)
+    a = await build_ctx(PG_URL, BASE_CONFIG, now=OPEN_AT)
+    b = await build_ctx(PG_URL, BASE_CONFIG, now=OPEN_AT, reset=False)
     b.clock = a.clock
+    inbox = inbox_on(a)
     b.messengers["console"] = inbox
     await add_members(a, "soporte", {f"m{i:03d}": "Europe/Madrid" for i in range(60)})
     yield a, b, inbox
@@ -72,7 +64,7 @@ async def test_two_replicas_deliver_a_round_exactly_once(replicas):
     one = await run_clock(a, poll=0.05, retry_every=0.2, check_every=0.2)
     two = await run_clock(b, poll=0.05, retry_every=0.2, check_every=0.2)
     try:
-        await eventually(lambda: _async(one.is_holder or two.is_holder), timeout=10)
+        await eventually(lambda: one.is_holder or two.is_holder, timeout=10)
         await eventually(lambda: _all_sent(a, 60), timeout=10)
     finally:
         await one.stop()
@@ -94,18 +86,19 @@ async def test_senders_racing_on_postgres_claim_each_row_once(replicas):
 async def test_survivor_takes_over_when_the_holder_dies(replicas):
     a, b, inbox = replicas
     one = await run_clock(a, poll=0.05, retry_every=0.2, check_every=0.2)
-    assert await one.wait_until_holder(5)
-    two = await run_clock(b, poll=0.05, retry_every=0.2, check_every=0.2)
+    await eventually(lambda: one.is_holder, timeout=5)
+    standby_lock = CountingLock(b.store)
+    two = await run_clock(b, poll=0.05, retry_every=0.2, check_every=0.2, lock=standby_lock)
     try:
-        await asyncio.sleep(0.5)
+        await eventually(lambda: standby_lock.tries >= 2)  # refused, and refused again on its retry
         assert two.health() == {"ok": True, "scheduler": "standby", "clock_holder": False}
         # The holder's process dies: PostgreSQL ends its sessions, which releases the lock.
         async with b.store.engine.connect() as conn:
             await conn.execute(
                 text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted")
             )
-        assert await two.wait_until_holder(5)
-        await eventually(lambda: _async(not one.is_holder), timeout=10)  # the old holder noticed and stepped down
+        await eventually(lambda: two.is_holder, timeout=5)
+        await eventually(lambda: not one.is_holder, timeout=10)  # the old holder noticed and stepped down
         await eventually(lambda: _all_sent(b, 60), timeout=10)
     finally:
         await two.stop()
@@ -113,8 +106,14 @@ async def test_survivor_takes_over_when_the_holder_dies(replicas):
     assert len(inbox.received) == 60 and len({r.user_id for r in inbox.received}) == 60
 
 
-async def _async(value: bool) -> bool:
-    return value
+class CountingLock(ClockLock):
+    """The clock's lock, counting how often its runner tried for it."""
+
+    tries = 0
+
+    async def acquire(self) -> bool:
+        self.tries += 1
+        return await super().acquire()
 
 
 async def _all_sent(ctx, n: int) -> bool:

@@ -10,23 +10,13 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import text
 
-from storage.db import Store
+from tests.dbutil import empty_postgres
 from tests.polling import eventually
-from tests.schedules.serving import Served, serve_env, team_toml
-from tests.schedules.test_crash_e2e import _holds, fake_for
+from tests.schedules.serving import Served, fake_for, one_holder, serve_env, team_toml
 
 PG_URL = os.environ.get("PULSEBOT_TEST_POSTGRES_URL", "")
 ROUNDS = 10
-
-
-async def _empty(url: str) -> None:
-    store = Store(url)
-    async with store.engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await store.dispose()
 
 
 @pytest.mark.postgres
@@ -38,13 +28,13 @@ async def test_two_replicas_started_together_on_an_empty_database_both_come_up_t
     async with fake_for(members) as fake:
         env = serve_env(db_url=PG_URL, config=config, api_url=fake.api_url, token=fake.bot_token, rate=10)
         for n in range(ROUNDS):
-            await _empty(PG_URL)
+            await empty_postgres(PG_URL)
             replicas = [Served(env, tmp_path / f"serve-{n}-{side}.log") for side in "ab"]
             try:
                 for r in replicas:
                     await r.wait_healthy()
                 pair = replicas
-                await eventually(lambda pair=pair: _exactly_one_holder(pair), timeout=15, otherwise=lambda n=n: f"round {n}")
+                await eventually(lambda pair=pair: one_holder(pair), timeout=15, otherwise=lambda n=n: f"round {n}")
             finally:
                 for r in replicas:
                     r.stop()
@@ -52,7 +42,3 @@ async def test_two_replicas_started_together_on_an_empty_database_both_come_up_t
                 # What happened while starting and serving (jobs cut short by the stop are another matter).
                 log = r.log.read_text().split("pulsebot stopping")[0]
                 assert "UniqueViolation" not in log and "Traceback" not in log, log[-3000:]
-
-
-async def _exactly_one_holder(replicas: list[Served]) -> bool:
-    return [await _holds(r) for r in replicas].count(True) == 1

@@ -13,8 +13,15 @@ import sys
 
 from tests.fakes.slack_api import FakeSlack
 from tests.polling import eventually
-from tests.schedules.serving import LAUNCHER, ROOT, Served, serve_env, team_toml
-from tests.schedules.test_crash_e2e import assert_exactly_one_each, fake_for
+from tests.schedules.serving import (
+    LAUNCHER,
+    ROOT,
+    Served,
+    assert_exactly_one_each,
+    fake_for,
+    serve_env,
+    team_toml,
+)
 
 # Calls already on the wire when a 429 is answered may still arrive just after it.
 IN_FLIGHT = 0.15

@@ -17,7 +17,6 @@ import json  # noqa: E402
 import time  # noqa: E402
 from collections.abc import AsyncIterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 from urllib.parse import urlencode  # noqa: E402
 
@@ -27,17 +26,13 @@ from aiohttp import web  # noqa: E402
 
 from bot.app import Faces, build_web_app  # noqa: E402
 from bot.slack.app import SlackFace  # noqa: E402
-from handlers.config import Settings, parse_config  # noqa: E402
+from handlers.config import Settings  # noqa: E402
 from handlers.context import Context  # noqa: E402
-from handlers.setup import apply_config  # noqa: E402
-from storage.db import Store  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from tests.clock import FixedClock  # noqa: E402
+from tests.context import build_ctx, sqlite_in  # noqa: E402
 from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser  # noqa: E402
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM_ID = "T0TEST"
-MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 USERS = [
     FakeUser("U0BOSS", "boss", locale="en-US"),
@@ -136,21 +131,12 @@ class SlackHarness:
         return await self.send(body, content_type="application/json", headers=headers)
 
 
-async def make_ctx(tmp_path: Any, config: dict[str, Any] = CONFIG) -> Context:
-    store = Store(f"sqlite+aiosqlite:///{tmp_path}/pulse.db")
-    await upgrade(store)
-    ctx = Context(store=store, config=parse_config(config), secret=b"test-secret-0123456789abcdef",
-                  clock=FixedClock(MONDAY))
-    await apply_config(ctx)
-    return ctx
-
-
 @pytest.fixture
 async def slack(tmp_path: Any, request: pytest.FixtureRequest) -> AsyncIterator[SlackHarness]:
     # The report worker process is started only where a test asks for it (it takes ~1 s to start).
     report_worker = request.node.get_closest_marker("report_worker") is not None
     async with FakeSlack(users=USERS, channels=CHANNELS, team_id=TEAM_ID) as fake:
-        ctx = await make_ctx(tmp_path)
+        ctx = await build_ctx(sqlite_in(tmp_path), CONFIG)
         settings = Settings(slack_bot_token=fake.bot_token, slack_signing_secret=SIGNING_SECRET,
                             slack_api_url=fake.api_url, slack_app_token=None)
         face = SlackFace(ctx, settings, rate=1000, burst=1000, report_worker=report_worker)

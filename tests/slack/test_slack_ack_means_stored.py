@@ -10,8 +10,10 @@ not take is not acknowledged (so Slack's retry stores it), and a forget stays a 
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +26,9 @@ from handlers.context import Context
 from handlers.members import find_member
 from handlers.ports import Actor
 from handlers.privacy import own_answers
-from handlers.setup import apply_config
 from schedules.outbox import Sender
 from storage.models import Member, Response
-from tests.dbutil import fresh_store
+from tests.context import build_ctx
 from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser
 from tests.polling import eventually
 from tests.schedules.serving import SECRET, Served, serve_env, team_toml
@@ -55,14 +56,19 @@ class Scene:
         self.env["SLACK_SIGNING_SECRET"] = SIGNING_SECRET  # so the Slack tests' signing helper signs for it
         self.runs = 0
 
-    async def serve(self) -> tuple[Served, SlackHarness, aiohttp.ClientSession]:
+    @asynccontextmanager
+    async def serving(self) -> AsyncIterator[tuple[Served, SlackHarness]]:
+        """One healthy `serve` run and a door to it; stopped (unless killed already) on the way out."""
         self.runs += 1
         served = Served(self.env, self.tmp_path / f"serve-{self.runs}.log")
-        await served.wait_healthy()
-        http = aiohttp.ClientSession()
-        # The harness only builds and signs Slack's requests; the face it would hold runs in `served`.
-        door = SlackHarness(self.fake, self.ctx, None, f"http://127.0.0.1:{served.port}", http)  # type: ignore[arg-type]
-        return served, door, http
+        try:
+            await served.wait_healthy()
+            async with aiohttp.ClientSession() as http:
+                # The harness only builds and signs Slack's requests; the face it would hold runs in `served`.
+                door = SlackHarness(self.fake, self.ctx, None, f"http://127.0.0.1:{served.port}", http)  # type: ignore[arg-type]
+                yield served, door
+        finally:
+            served.stop()
 
     def card(self, user: str) -> dict[str, Any]:
         return self.fake.messages(self.fake.dm_channel(user))[0]
@@ -78,9 +84,7 @@ class Scene:
 async def scene(tmp_path: Path, db_url: str, fake: FakeSlack) -> Scene:
     """The store as `pulsebot checkins send` leaves it: the round is open, `serve` delivers it."""
     (tmp_path / "pulsebot.toml").write_text(team_toml(MEMBERS), encoding="utf-8")
-    store = await fresh_store(db_url)
-    ctx = Context(store=store, config=load_config(tmp_path / "pulsebot.toml"), secret=SECRET.encode())
-    await apply_config(ctx)
+    ctx = await build_ctx(db_url, load_config(tmp_path / "pulsebot.toml"), secret=SECRET.encode(), now=None)
     opened = await open_round(ctx, team_name="soporte")
     return Scene(tmp_path, db_url, ctx, fake, opened.round_id)
 
@@ -98,16 +102,12 @@ async def delivered(sc: Scene) -> None:
 async def test_a_tap_answered_200_survives_a_sigkill_right_after(tmp_path, db_url):
     async with fake_slack() as fake:
         sc = await scene(tmp_path, db_url, fake)
-        served, door, http = await sc.serve()
-        try:
+        async with sc.serving() as (served, door):
             await delivered(sc)
             card = sc.card("U1")
             mood_4 = next(b for b in actions_of(card) if b["value"] == f"{sc.round_id}:4")
             status, _ = await door.tap("U1", mood_4, channel=fake.dm_channel("U1"), ts=card["ts"])
             served.kill()  # at once: no follow-up of the tap had time to run
-        finally:
-            served.stop()
-            await http.close()
         assert status == 200
         async with sc.ctx.store.session() as session:
             member = await find_member(session, Actor(platform="slack", user_id="U1"))
@@ -116,14 +116,10 @@ async def test_a_tap_answered_200_survives_a_sigkill_right_after(tmp_path, db_ur
         assert [r.mood for r in await sc.answers("U1")] == [4]
 
         # After the restart the same tap again (a double click, a retry) records nothing twice.
-        served, door, http = await sc.serve()
-        try:
+        async with sc.serving() as (served, door):
             status, _ = await door.tap("U1", mood_4, channel=fake.dm_channel("U1"), ts=card["ts"])
             assert status == 200
             await eventually(lambda: fake.calls("chat.update"))  # the card is redrawn, after the 200
-        finally:
-            served.stop()
-            await http.close()
         assert [(r.mood, r.comment) for r in await sc.responses()] == [(4, None)]
     await sc.ctx.store.dispose()
 
@@ -133,29 +129,21 @@ async def test_a_typed_answer_survives_a_sigkill_and_slacks_retry_records_nothin
         sc = await scene(tmp_path, db_url, fake)
         dm = fake.dm_channel("U2")
         event = dm_message("U2", "More coffee & <!channel> please", dm)
-        served, door, http = await sc.serve()
-        try:
+        async with sc.serving() as (served, door):
             await delivered(sc)
             status, _ = await door.event(event, event_id="EvTyped1")
             served.kill()
-        finally:
-            served.stop()
-            await http.close()
         assert status == 200
         assert [r.comment for r in await sc.answers("U2")] == ["More coffee & <!channel> please"]
 
         # Slack retries an event whose 200 it did not see; the restarted process has no memory of
         # the event id, so the store must make the second delivery harmless on its own.
         before = len(fake.messages(dm))  # the check-in (and a confirmation, had the kill been slow)
-        served, door, http = await sc.serve()
-        try:
+        async with sc.serving() as (served, door):
             retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
             status, _ = await door.event(event, event_id="EvTyped1", headers=retry)
             assert status == 200
             await eventually(lambda: len(fake.messages(dm)) == before + 1)  # answered once, then stop
-        finally:
-            served.stop()
-            await http.close()
         rows = await sc.responses()
         assert [(r.mood, r.comment) for r in rows] == [(None, "More coffee & <!channel> please")]
     await sc.ctx.store.dispose()
@@ -164,8 +152,7 @@ async def test_a_typed_answer_survives_a_sigkill_and_slacks_retry_records_nothin
 async def test_a_comment_submitted_in_the_modal_survives_a_sigkill_right_after(tmp_path, db_url):
     async with fake_slack() as fake:
         sc = await scene(tmp_path, db_url, fake)
-        served, door, http = await sc.serve()
-        try:
+        async with sc.serving() as (served, door):
             await delivered(sc)
             card = sc.card("U3")
             comment = next(b for b in actions_of(card) if b["action_id"].startswith("checkin.comment"))
@@ -173,9 +160,6 @@ async def test_a_comment_submitted_in_the_modal_survives_a_sigkill_right_after(t
             view = (await eventually(lambda: fake.calls("views.open"), timeout=10))[0]["view"]
             status, answer = await door.submit("U3", view, {"comment": "Fewer meetings"})
             served.kill()
-        finally:
-            served.stop()
-            await http.close()
         assert status == 200 and "errors" not in answer  # the modal closed: the member saw it taken
         assert [r.comment for r in await sc.answers("U3")] == ["Fewer meetings"]
     await sc.ctx.store.dispose()
@@ -201,11 +185,11 @@ async def test_a_slow_users_info_does_not_hold_the_200_of_a_tap(slack):
     dm = slack.fake.dm_channel("U2")
     card = slack.fake.messages(dm)[0]
     mood_5 = next(b for b in actions_of(card) if b["value"] == f"{rid}:5")
-    slack.fake.fail_next("users.info", delay=3.5)  # slower than Slack's whole 3 s
-    started = time.monotonic()
-    status, _ = await slack.tap("U2", mood_5, channel=dm, ts=card["ts"])
-    assert status == 200 and time.monotonic() - started < 2.5
+    slack.fake.fail_next("users.info", hold=True)  # no answer until released: slower than Slack's whole 3 s
+    status, _ = await asyncio.wait_for(slack.tap("U2", mood_5, channel=dm, ts=card["ts"]), timeout=2.5)
+    assert status == 200
     assert await stored(slack, rid) == [(5, None)]  # stored before the 200, not after it
+    slack.fake.release()
     await eventually(lambda: slack.fake.calls("chat.update"))  # the card is redrawn after
 
 
@@ -232,10 +216,12 @@ async def test_forget_tapped_while_slack_is_slow_stays_forgotten(slack):
     await start_round(slack)
     dm = slack.fake.dm_channel("U4")
     # The profile arrives after the forget is stored; reading it must not bring the member back.
-    slack.fake.fail_next("users.info", delay=1.0)
+    slack.fake.fail_next("users.info", hold=True)
     confirm = {"action_id": "privacy.forget.confirm~0", "value": "1"}
     status, _ = await slack.tap("U4", confirm, channel=dm, ts="", ephemeral=True)
     assert status == 200
+    await eventually(lambda: slack.fake.held)  # the profile was asked for; it answers after the forget
+    slack.fake.release()
     await eventually(lambda: slack.fake.calls("users.info"))
     await slack.face.runtime.background.idle()
     async with slack.ctx.store.session() as session:

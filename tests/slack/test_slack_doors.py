@@ -16,9 +16,10 @@ from aiohttp.test_utils import TestServer
 from bot.app import build_faces, build_web_app
 from bot.slack.app import EVENTS_PATH
 from handlers.config import Settings
+from tests.context import build_ctx, sqlite_in
 from tests.fakes.slack_api import FakeSlack
 from tests.polling import eventually
-from tests.slack.conftest import CHANNELS, SIGNING_SECRET, TEAM_ID, USERS, make_ctx, sign
+from tests.slack.conftest import CHANNELS, CONFIG, SIGNING_SECRET, TEAM_ID, USERS, sign
 
 
 def _command(command: str, text: str, user: str, response_url: str) -> str:
@@ -31,7 +32,7 @@ def _command(command: str, text: str, user: str, response_url: str) -> str:
 
 async def test_socket_mode_without_a_signing_secret_serves_no_http_route(tmp_path, caplog):
     async with FakeSlack(users=USERS, channels=CHANNELS, team_id=TEAM_ID) as fake:
-        ctx = await make_ctx(tmp_path)
+        ctx = await build_ctx(sqlite_in(tmp_path), CONFIG)
         settings = Settings(slack_bot_token=fake.bot_token, slack_app_token=fake.app_token,
                             slack_signing_secret=None, slack_api_url=fake.api_url,
                             microsoft_app_id=None, pulsebot_teams_emulator=False)
@@ -62,7 +63,7 @@ async def test_socket_mode_without_a_signing_secret_serves_no_http_route(tmp_pat
 
 async def test_over_http_an_unsigned_slash_command_is_refused_and_answers_nowhere(tmp_path):
     async with FakeSlack(users=USERS, channels=CHANNELS, team_id=TEAM_ID) as fake:
-        ctx = await make_ctx(tmp_path)
+        ctx = await build_ctx(sqlite_in(tmp_path), CONFIG)
         settings = Settings(slack_bot_token=fake.bot_token, slack_signing_secret=SIGNING_SECRET,
                             slack_app_token=None, slack_api_url=fake.api_url,
                             microsoft_app_id=None, pulsebot_teams_emulator=False)

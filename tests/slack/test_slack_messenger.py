@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bot.slack.messenger import SlackMessenger, WorkspaceGate, make_client
 from handlers.messages import Message, Text
 from handlers.ports import Recipient, SendError
+from tests.clock import SecondsClock
 from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser
 
 USERS = [FakeUser("U1", "ana"), FakeUser("U2", "bob"), FakeUser("U3", "gone", deleted=True)]
@@ -61,29 +60,26 @@ async def test_deleted_user_fails_for_good():
 
 async def test_a_429_pauses_the_whole_workspace_for_retry_after():
     channels = [FakeChannel("C1", "a", ["UPULSEBOT"])]
-    async with FakeSlack(users=USERS, channels=channels, rate_per_workspace=1, retry_after=1) as fake:
-        messenger, gate = messenger_for(fake)
-        start = time.monotonic()
+    clock = SecondsClock()  # Slack's rate window and the gate's waits, moved instead of waited for
+    async with FakeSlack(users=USERS, channels=channels, rate_per_workspace=1, retry_after=1,
+                         monotonic=clock) as fake:
+        messenger, gate = messenger_for(fake, WorkspaceGate(rate=100, burst=100, monotonic=clock, sleep=clock.sleep))
         await messenger.send_direct(to=Recipient("slack", "U1"), message=HELLO, delivery_key="d1")
         await messenger.send_direct(to=Recipient("slack", "U2"), message=HELLO, delivery_key="d2")
-        assert time.monotonic() - start >= 0.9  # the second waited out Retry-After, then went through
+        assert clock() >= 1.0  # the second waited out Retry-After, then went through
         assert fake.rate_limited("chat.postMessage") == 1
         assert [c["channel"] for c in fake.calls("chat.postMessage")] == ["U1", "U2"]
 
 
 async def test_gate_paces_sends_and_a_pause_holds_everyone():
-    now = [0.0]
-
-    async def sleep(seconds: float) -> None:
-        now[0] += seconds
-
-    gate = WorkspaceGate(rate=2, burst=2, monotonic=lambda: now[0], sleep=sleep)
+    clock = SecondsClock()
+    gate = WorkspaceGate(rate=2, burst=2, monotonic=clock, sleep=clock.sleep)
     for _ in range(4):
         await gate.acquire()
-    assert now[0] == pytest.approx(1.0)  # two from the burst, then two at 2 per second
+    assert clock() == pytest.approx(1.0)  # two from the burst, then two at 2 per second
     gate.pause(30)
     await gate.acquire()
-    assert now[0] >= 31.0
+    assert clock() >= 31.0
 
 
 async def test_random_429s_are_waited_out_and_every_dm_arrives_once():

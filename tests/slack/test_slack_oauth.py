@@ -29,9 +29,10 @@ from handlers.messages import Message, Text
 from handlers.ports import Recipient, SendError
 from schedules.outbox import Sender
 from storage.migrate import _config
+from tests.context import build_ctx, sqlite_in
 from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser
 from tests.polling import eventually
-from tests.slack.conftest import CHANNELS, SIGNING_SECRET, TEAM_ID, USERS, SlackHarness, make_ctx
+from tests.slack.conftest import CHANNELS, SIGNING_SECRET, TEAM_ID, USERS, SlackHarness
 
 NEW_TEAM = ("T0NEW", "Ventas SL")
 NEW_USERS = [FakeUser(f"U9{i}", f"vendedor{i}", locale="es-ES", team_id="T0NEW") for i in range(3)]
@@ -57,7 +58,7 @@ def oauth_settings(fake: FakeSlack, **overrides: Any) -> Settings:
 @pytest.fixture
 async def multi(tmp_path: Any) -> AsyncIterator[SlackHarness]:
     async with FakeSlack(users=OLD_USERS + NEW_USERS, channels=OLD_CHANNELS + NEW_CHANNELS, team_id=TEAM_ID) as fake:
-        ctx = await make_ctx(tmp_path, CONFIG)
+        ctx = await build_ctx(sqlite_in(tmp_path), CONFIG)
         face = SlackFace(ctx, oauth_settings(fake), rate=1000, burst=1000, report_worker=False)
         ctx.messengers["slack"] = face.messenger
         await face.start()
@@ -232,7 +233,7 @@ def test_install_scopes_are_the_manifests_bot_scopes():
 
 
 async def test_half_of_the_oauth_credentials_is_a_clear_error(tmp_path):
-    ctx = await make_ctx(tmp_path, CONFIG)
+    ctx = await build_ctx(sqlite_in(tmp_path), CONFIG)
     settings = Settings(slack_bot_token=None, slack_signing_secret=SIGNING_SECRET, slack_app_token=None,
                         slack_client_id="1111.2222", slack_client_secret=None)
     with pytest.raises(ConfigError, match="SLACK_CLIENT_SECRET"):

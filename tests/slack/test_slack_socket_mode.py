@@ -6,14 +6,15 @@ import pytest
 
 from bot.slack.app import SlackFace
 from handlers.config import Settings
+from tests.context import build_ctx, sqlite_in
 from tests.fakes.slack_api import FakeSlack
 from tests.polling import eventually
-from tests.slack.conftest import CHANNELS, TEAM_ID, USERS, make_ctx
+from tests.slack.conftest import CHANNELS, CONFIG, TEAM_ID, USERS
 
 
 async def test_a_slash_command_over_socket_mode_is_acked_and_answered(tmp_path):
     async with FakeSlack(users=USERS, channels=CHANNELS, team_id=TEAM_ID) as fake:
-        ctx = await make_ctx(tmp_path)
+        ctx = await build_ctx(sqlite_in(tmp_path), CONFIG)
         settings = Settings(slack_bot_token=fake.bot_token, slack_app_token=fake.app_token,
                             slack_signing_secret=None, slack_api_url=fake.api_url)
         face = SlackFace(ctx, settings, report_worker=False)

@@ -12,7 +12,7 @@ if _ROOT not in sys.path:
 
 import itertools  # noqa: E402
 import json  # noqa: E402
-from collections.abc import AsyncIterator  # noqa: E402
+from collections.abc import AsyncIterator, Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -72,43 +72,33 @@ def assert_valid_card(card: dict[str, Any]) -> None:
     assert errors == [], "\n".join(errors[:10])
 
 
+def card_nodes(node: Any) -> Iterator[dict[str, Any]]:
+    """Every object of a card (elements, runs, actions, their data), in reading order."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from card_nodes(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from card_nodes(item)
+
+
 def card_texts(card: dict[str, Any]) -> str:
     """Every text run and action title of a card, one string (for asserting what a user reads)."""
     out: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "TextRun":
-                out.append(node["text"])
-            if node.get("type", "").startswith("Action."):
-                out.append(node.get("title", ""))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
+    for node in card_nodes(card):
+        if node.get("type") == "TextRun":
+            out.append(node["text"])
+        if node.get("type", "").startswith("Action."):
+            out.append(node.get("title", ""))
     return "\n".join(out)
 
 
 def find_action(card: dict[str, Any], action: str, value_suffix: str = "") -> dict[str, Any]:
     """The Action.Execute of a card for this neutral action (and value ending)."""
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            data = node.get("data")
-            if node.get("type") == "Action.Execute" and isinstance(data, dict) and data.get("action") == action \
-                    and str(data.get("value", "")).endswith(value_suffix):
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
+    found = [node for node in card_nodes(card)
+             if node.get("type") == "Action.Execute" and isinstance(data := node.get("data"), dict)
+             and data.get("action") == action and str(data.get("value", "")).endswith(value_suffix)]
     assert found, f"no {action} action ending {value_suffix!r}"
     return found[0]
 

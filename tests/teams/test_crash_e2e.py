@@ -10,7 +10,6 @@ member whose card really failed (the connector refused it: they blocked the bot)
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -25,9 +24,9 @@ from handlers.config import load_config
 from handlers.context import Context
 from handlers.members import sync_roster, upsert_member
 from handlers.ports import Actor
-from handlers.setup import apply_config
 from storage.models import Delivery, Member
-from tests.dbutil import fresh_store
+from tests.context import build_ctx
+from tests.environ import clean_env
 from tests.fakes.teams_connector import FakeConnector
 from tests.polling import eventually
 from tests.schedules.serving import ROOT, SECRET, Served, quiet_weekday
@@ -48,18 +47,15 @@ def teams_toml() -> str:
 
 def teams_env(*, db_url: str, config: Path) -> dict[str, str]:
     """Teams in Emulator mode only: no app id, no Slack."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "PULSEBOT_"))}
-    env.update(DATABASE_URL=db_url, PULSEBOT_CONFIG=str(config), PULSEBOT_SECRET=SECRET,
-               PULSEBOT_TEAMS_EMULATOR="1", PYTHONPATH=str(ROOT))
-    return env
+    return clean_env(DATABASE_URL=db_url, PULSEBOT_CONFIG=str(config), PULSEBOT_SECRET=SECRET,
+                     PULSEBOT_TEAMS_EMULATOR="1", PYTHONPATH=str(ROOT))
 
 
 async def seeded_round(tmp_path: Path, db_url: str, service_url: str) -> Context:
     """What an installed team and `open_round` leave: a roster reachable at the fake, and its outbox."""
     config = tmp_path / "pulsebot.toml"
     config.write_text(teams_toml(), encoding="utf-8")
-    ctx = Context(store=await fresh_store(db_url), config=load_config(config), secret=SECRET.encode())
-    await apply_config(ctx)
+    ctx = await build_ctx(db_url, load_config(config), secret=SECRET.encode(), now=None)
     actors = [Actor(platform="teams", user_id=uid, workspace=TENANT, name=uid) for uid in USERS]
     await sync_roster(ctx, team_name="soporte", members=actors)
     for actor in actors:

@@ -17,10 +17,11 @@ from aiohttp.test_utils import TestServer
 from bot.app import build_faces, build_web_app
 from handlers.config import Settings
 from handlers.i18n import t
+from tests.context import build_ctx, sqlite_in
 from tests.fakes.slack_api import FakeSlack, FakeUser
 from tests.fakes.teams_connector import FakeConnector
 from tests.polling import eventually
-from tests.slack.conftest import CHANNELS, SIGNING_SECRET, TEAM_ID, USERS, SlackHarness, make_ctx
+from tests.slack.conftest import CHANNELS, SIGNING_SECRET, TEAM_ID, USERS, SlackHarness
 from tests.teams.conftest import TeamsClient, User, card_texts
 
 CONFIG: dict[str, Any] = {
@@ -44,7 +45,7 @@ def _said(connector: FakeConnector, conversation: str) -> str:
 async def test_a_teams_sender_with_a_slack_leaders_id_reads_no_report(tmp_path):
     async with FakeSlack(users=[*USERS, SLACK_LEAD], channels=CHANNELS, team_id=TEAM_ID) as fake, \
             FakeConnector() as connector:
-        ctx = await make_ctx(tmp_path, CONFIG)
+        ctx = await build_ctx(sqlite_in(tmp_path), CONFIG)
         settings = Settings(slack_bot_token=fake.bot_token, slack_signing_secret=SIGNING_SECRET,
                             slack_app_token=None, slack_api_url=fake.api_url,
                             microsoft_app_id="", pulsebot_teams_emulator=True)

@@ -8,7 +8,6 @@ token there too. Everything stays on 127.0.0.1.
 
 from __future__ import annotations
 
-import os
 import secrets
 import sqlite3
 from collections.abc import AsyncIterator
@@ -22,6 +21,7 @@ import pytest
 from bot.teams.adapter import auth_configuration
 from bot.teams.app import same_service_url
 from handlers.config import Settings
+from tests.environ import clean_env
 from tests.fakes.identity_provider import BOT_FRAMEWORK_ISSUER, OUTBOUND_TOKEN, FakeIdentity
 from tests.fakes.teams_connector import FakeConnector
 from tests.schedules.serving import ROOT, Served
@@ -74,8 +74,7 @@ class Secured:
 
 def _env(tmp_path: Path, idp: FakeIdentity) -> dict[str, str]:
     proxies = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "MICROSOFT_", "PULSEBOT_")) and k.lower() not in proxies}
+    env = {k: v for k, v in clean_env().items() if k.lower() not in proxies}
     config = tmp_path / "pulsebot.toml"
     config.write_text(TOML)
     env.update(
