@@ -22,7 +22,7 @@ from handlers.errors import Closed, NotAllowed
 from handlers.ports import Actor
 from handlers.setup import apply_config
 from storage.models import DashboardLink, DashboardSession
-from tests.conftest import DEFAULT_CONFIG
+from tests.context import DEFAULT_CONFIG
 
 LEAD = Actor(platform="console", user_id="lead")
 BOSS = Actor(platform="console", user_id="boss")

@@ -14,7 +14,7 @@ from handlers.errors import NotAllowed
 from handlers.messages import Link, Message, Text, plain_text
 from handlers.ports import Actor, Where
 from handlers.team_pulse import team_pulse
-from tests.teams.test_cards import assert_valid
+from tests.teams.conftest import assert_valid_card
 
 LEAD = Actor(platform="console", user_id="lead")
 
@@ -50,7 +50,7 @@ def test_every_face_draws_the_link():
     slack = render_blocks(MESSAGE)[-1]
     assert slack["text"]["text"] == "<https://pulse.example.com/dashboard/login?token=a.b|Open &lt;the&gt; dashboard>"
     card = render_message(MESSAGE)
-    assert_valid(card)
+    assert_valid_card(card)
     assert {"type": "Action.OpenUrl", "title": "Open <the> dashboard",
             "url": "https://pulse.example.com/dashboard/login?token=a.b"} in [
         a for item in card["body"] if item.get("type") == "ActionSet" for a in item["actions"]]

@@ -21,7 +21,7 @@ from handlers.ports import Actor
 from handlers.report_render import report_csv, report_json
 from handlers.reports import build_report
 from storage.models import Delivery, Member, Response, Round, Team
-from tests.conftest import DEFAULT_CONFIG, START
+from tests.context import DEFAULT_CONFIG, START
 
 LEAD = Actor(platform="console", user_id="lead")
 TWO_TEAMS = {
