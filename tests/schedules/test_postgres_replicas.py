@@ -92,11 +92,13 @@ async def test_survivor_takes_over_when_the_holder_dies(replicas):
     try:
         await eventually(lambda: standby_lock.tries >= 2)  # refused, and refused again on its retry
         assert two.health() == {"ok": True, "scheduler": "standby", "clock_holder": False}
-        # The holder's process dies: PostgreSQL ends its sessions, which releases the lock.
+        # The holder's process dies: PostgreSQL ends its sessions, which releases the lock. Only
+        # sessions of this database: another suite on the same cluster holds advisory locks too.
         async with b.store.engine.connect() as conn:
-            await conn.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted")
-            )
+            await conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            ))
         await eventually(lambda: two.is_holder, timeout=5)
         await eventually(lambda: not one.is_holder, timeout=10)  # the old holder noticed and stepped down
         await eventually(lambda: _all_sent(b, 60), timeout=10)
