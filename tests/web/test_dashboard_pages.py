@@ -178,3 +178,14 @@ async def test_a_sign_in_posted_from_another_site_is_refused(client, ctx):
     ok = await client.post("/dashboard/login", data={"token": token}, allow_redirects=False,
                            headers={"Origin": "http://127.0.0.1"})
     assert ok.status == 303  # the refused post did not spend the link
+
+
+async def test_a_browser_hiding_its_origin_is_let_in_only_from_this_site(client, ctx):
+    # Referrer-Policy: no-referrer makes a browser post `Origin: null`, even from our own form.
+    token = await issue_link(ctx, LEAD)
+    for site in ("cross-site", "same-site", None):
+        headers = {"Origin": "null", **({"Sec-Fetch-Site": site} if site else {})}
+        assert (await client.post("/dashboard/login", data={"token": token}, headers=headers)).status == 403, site
+    ok = await client.post("/dashboard/login", data={"token": token}, allow_redirects=False,
+                           headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    assert ok.status == 303
