@@ -126,6 +126,12 @@ class Dashboard:
         # A form posted from another site is refused: the session cookie is SameSite=Lax already,
         # and this also stops another site from signing a browser in with a link of its choosing.
         origin = request.headers.get("Origin")
+        if origin == "null":
+            # Our own Referrer-Policy (no-referrer) makes a browser send `Origin: null` even for
+            # this site's own forms; its Sec-Fetch-Site header still says where the form was.
+            if request.headers.get("Sec-Fetch-Site") != "same-origin":
+                raise NotAllowed("dashboard.other_origin")
+            return
         ours = {self.public_url, f"{request.scheme}://{request.host}"}
         if origin is not None and origin.rstrip("/") not in ours:
             raise NotAllowed("dashboard.other_origin")

@@ -8,11 +8,9 @@ import io
 import json
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from sqlmodel import select
 
 from bot.app import Faces, build_web_app
 from handlers.context import Context
@@ -20,38 +18,7 @@ from handlers.dashboard import issue_link
 from handlers.ports import Actor
 from handlers.report_render import report_csv, report_json
 from handlers.reports import build_report
-from storage.models import Delivery, Member, Response, Round, Team
-from tests.context import DEFAULT_CONFIG, START
-
-LEAD = Actor(platform="console", user_id="lead")
-TWO_TEAMS = {
-    **DEFAULT_CONFIG,
-    "teams": [*DEFAULT_CONFIG["teams"], {"name": "ventas", "leaders": ["vlead"], "members": ["fe", "gil", "hugo"]}],
-}
-SUPPRESSED_COMMENT = "only two of us answered this week"
-
-
-async def seed_rounds(ctx: Context) -> None:
-    """soporte: W46 closed with 4 answers (mood 4.0), W47 closed with 2 answers (1 and 2: suppressed, k=3)."""
-    async with ctx.store.session() as s:
-        team = (await s.exec(select(Team).where(Team.name == "soporte"))).one()
-        members = (await s.exec(select(Member).where(Member.platform == "console"))).all()
-        members = [m for m in members if m.user_id in ("ana", "bea", "carlos", "dani", "eva")]
-        for period, weeks_back, moods, comments in (
-            ("2026-W46", 2, [4, 4, 5, 3], ["the new rota helps"]),
-            ("2026-W47", 1, [1, 2], [SUPPRESSED_COMMENT]),
-        ):
-            start = START - timedelta(weeks=weeks_back, hours=9)
-            rnd = Round(team_id=team.id, period=period, period_start=start, opened_at=start + timedelta(hours=9),
-                        closes_at=start + timedelta(hours=81), driver="clarity")
-            s.add(rnd)
-            await s.flush()
-            for m in members:
-                s.add(Delivery(round_id=rnd.id, member_id=m.id, due_at=rnd.opened_at, status="sent"))
-            for i, mood in enumerate(moods):
-                s.add(Response(round_id=rnd.id, respondent_key=f"{period}-{i}", mood=mood, driver="clarity",
-                               driver_score=mood, comment=comments[i] if i < len(comments) else None))
-        await s.commit()
+from tests.web.support import LEAD, SUPPRESSED_COMMENT, TWO_TEAMS, seed_rounds
 
 
 @pytest.fixture
@@ -211,3 +178,14 @@ async def test_a_sign_in_posted_from_another_site_is_refused(client, ctx):
     ok = await client.post("/dashboard/login", data={"token": token}, allow_redirects=False,
                            headers={"Origin": "http://127.0.0.1"})
     assert ok.status == 303  # the refused post did not spend the link
+
+
+async def test_a_browser_hiding_its_origin_is_let_in_only_from_this_site(client, ctx):
+    # Referrer-Policy: no-referrer makes a browser post `Origin: null`, even from our own form.
+    token = await issue_link(ctx, LEAD)
+    for site in ("cross-site", "same-site", None):
+        headers = {"Origin": "null", **({"Sec-Fetch-Site": site} if site else {})}
+        assert (await client.post("/dashboard/login", data={"token": token}, headers=headers)).status == 403, site
+    ok = await client.post("/dashboard/login", data={"token": token}, allow_redirects=False,
+                           headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    assert ok.status == 303
