@@ -59,7 +59,17 @@ def _period_json(p: Period) -> dict[str, Any]:
         "failed_deliveries": p.failed,
         "maybe_delivered": p.maybe_delivered,
         "mood": _mood_json(p),
+        # The round's own driver score (its `driver`) and eNPS (None: not asked), guarded like the mood.
+        "driver_score": _withheld_json(p.driver_score) or _score_json(p.driver, p.driver_score),
+        "enps": _withheld_json(p.enps) or _enps_json(p.enps),
     }
+
+
+def _withheld_json(figure: object) -> dict[str, Any] | None:
+    """A period's figure still pending (open round) says so; anything else is rendered by its kind."""
+    if isinstance(figure, Pending):
+        return {"suppressed": True, "pending": True, "results_at": figure.closes.isoformat()}
+    return None
 
 
 def _score_json(name: str, s: Score | Suppressed) -> dict[str, Any]:
@@ -159,6 +169,15 @@ def _csv_rows(r: TeamReport) -> list[tuple[str, str, str, Any, str]]:
         add(a.period, f"alert_{a.kind}", _r(a.value, 3))
     for comment in r.comments:
         add("", "comment", comment)
+    # Each period's own driver score and eNPS, last and under metric names of their own, so readers
+    # of the window's `driver_<name>` and `enps` rows see what they saw before.
+    for p in r.periods:
+        s = p.driver_score
+        add(p.period, f"period_driver_{p.driver}", _r(s.mean) if isinstance(s, Score) else None,
+            not isinstance(s, Score))
+        if p.enps is not None:
+            e = p.enps
+            add(p.period, "period_enps", _r(e.score, 1) if isinstance(e, Enps) else None, not isinstance(e, Enps))
     return rows
 
 
