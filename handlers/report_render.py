@@ -230,6 +230,28 @@ def _mood_fact(p: Period, r: TeamReport, locale: str) -> str:
     return text
 
 
+def _withheld_fact(figure: object, r: TeamReport, locale: str) -> str | None:
+    """The words for a figure that is not shown, as chat says them; None for a figure that is."""
+    if isinstance(figure, Pending):
+        return t("reports.pending", locale, date=fmt_date(figure.closes, locale))
+    if isinstance(figure, Suppressed):
+        return t("reports.suppressed", locale, k=r.min_group_size)
+    return None
+
+
+def score_text(s: Score | Suppressed, r: TeamReport, locale: str) -> str:
+    """A driver score (of the window or of one period), or why it is not shown."""
+    return _num(s.mean, locale) if isinstance(s, Score) else _withheld_fact(s, r, locale) or ""
+
+
+def enps_text(e: Enps | Suppressed, r: TeamReport, locale: str) -> str:
+    """An eNPS (of the window or of one period) with its shares, or why it is not shown."""
+    if isinstance(e, Enps):
+        return t("reports.enps_value", locale, score=_signed(e.score, locale, 0),
+                 promoters=fmt_percent(e.promoters, locale), detractors=fmt_percent(e.detractors, locale))
+    return _withheld_fact(e, r, locale) or ""
+
+
 def _participation_fact(p: Period, locale: str) -> str:
     if p.participation is None:
         return t("reports.none_delivered", locale)
@@ -258,14 +280,9 @@ def _facts(r: TeamReport, locale: str) -> list[tuple[str, str]]:
             dist = " · ".join(f"{v}: {fmt_number(c, locale)}" for v, c in enumerate(p.mood.distribution, 1))
             items.append((t("reports.label.distribution", locale), dist))
     for name, s in r.drivers:
-        value = _num(s.mean, locale) if isinstance(s, Score) else t("reports.suppressed", locale, k=r.min_group_size)
-        items.append((t("reports.label.driver", locale, driver=driver_label(name, locale)), value))
+        items.append((t("reports.label.driver", locale, driver=driver_label(name, locale)), score_text(s, r, locale)))
     if r.enps is not None:
-        value = (t("reports.enps_value", locale, score=_signed(r.enps.score, locale, 0),
-                   promoters=fmt_percent(r.enps.promoters, locale),
-                   detractors=fmt_percent(r.enps.detractors, locale))
-                 if isinstance(r.enps, Enps) else t("reports.suppressed", locale, k=r.min_group_size))
-        items.append((t("reports.label.enps", locale), value))
+        items.append((t("reports.label.enps", locale), enps_text(r.enps, r, locale)))
     c = r.chairs
     chair = tn("reports.chairs_opened", c.opened, locale)
     if c.opened:
@@ -347,3 +364,4 @@ def report_text(report: CompanyReport, locale: str) -> str:
 mood_text = _mood_fact
 participation_text = _participation_fact
 alert_text = _alert_text
+signed_text = _signed
