@@ -22,8 +22,8 @@ from urllib.parse import quote
 
 from handlers.context import Context
 from handlers.errors import Closed, NotAllowed, PulseError
-from handlers.i18n import t
-from handlers.members import actor_locale, find_member
+from handlers.i18n import normalize_locale, t
+from handlers.members import find_member, member_locale
 from handlers.messages import Link, Message
 from handlers.periods import as_utc
 from handlers.ports import Actor
@@ -94,12 +94,15 @@ async def _reader(ctx: Context, leader: str) -> Reader:
     actor = actor_from_ref(leader)
     async with ctx.store.session() as session:
         member = await find_member(session, actor)
+        # `actor_locale`'s answer from the member just read: every page asks this, so one lookup, not two.
+        locale = (await member_locale(session, ctx, member) if member is not None
+                  else normalize_locale(actor.locale) or ctx.config.pulse.default_locale)
     if member is not None and member.aad_id:
         actor = Actor(platform=actor.platform, user_id=actor.user_id, aad_id=member.aad_id)
     is_global, teams = await readable_teams(ctx, actor)
     if not is_global and not teams:
         raise NotAllowed("reports.not_a_leader")
-    return Reader(actor, await actor_locale(ctx, actor), is_global, tuple(teams))
+    return Reader(actor, locale, is_global, tuple(teams))
 
 
 async def issue_link(ctx: Context, actor: Actor, *, ttl: timedelta = CHAT_LINK_TTL) -> str:

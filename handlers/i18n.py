@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import logging
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -79,12 +79,18 @@ def tn(msg_id: str, n: int, locale: str | None, /, **kwargs: Any) -> str:
     return text.format(n=fmt_number(n, lang), **kwargs)
 
 
+@lru_cache(maxsize=4096)
 def fmt_number(value: float, locale: str | None, digits: int = 0) -> str:
-    """A number as the language writes it (1,234.5 / 1.234,5)."""
+    """A number as the language writes it (1,234.5 / 1.234,5).
+
+    Cached: a report page writes the same counts and means many times, and Babel's formatting
+    costs more than the rest of the page's rendering together.
+    """
     fmt = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=fmt, locale=_babel_locale(locale))
 
 
+@lru_cache(maxsize=4096)
 def fmt_percent(value: float, locale: str | None) -> str:
     """A share (0.75) as a percentage (75 % in Spanish, 75% in English)."""
     return format_percent(value, locale=_babel_locale(locale))
@@ -95,6 +101,7 @@ def fmt_date(value: date | datetime, locale: str | None) -> str:
     return format_date(value, format="medium", locale=_babel_locale(locale))
 
 
+@lru_cache(maxsize=64)
 def _babel_locale(locale: str | None) -> Locale:
     try:
         return Locale.parse(normalize_locale(locale) or FALLBACK)

@@ -37,7 +37,7 @@ class Mood:
 
 @dataclass(frozen=True)
 class Score:
-    """A driver's mean (1–5, agree) over the window's periods that passed the rule."""
+    """A driver's mean (1–5, agree): of one period, or over the window's periods that passed the rule."""
 
     mean: float
     respondents: int
@@ -56,7 +56,7 @@ class Enps:
 
 @dataclass(frozen=True)
 class Period:
-    """One round of a team: participation (never suppressed) and its mood (guarded)."""
+    """One round of a team: participation (never suppressed); its mood, driver score and eNPS (guarded)."""
 
     period: str
     start: datetime
@@ -72,6 +72,10 @@ class Period:
     # Check-ins whose answer was lost where the platform cannot look (Teams): most likely arrived,
     # so they count as delivered in participation, and apart from `failed`: never sent again.
     maybe_delivered: int = 0
+    # The round's own driver score and eNPS, each guarded on its own count (a `Pending` while open);
+    # `enps` is None when the round did not ask it.
+    driver_score: Score | Suppressed = SUPPRESSED
+    enps: Enps | Suppressed | None = None
 
     @property
     def participation(self) -> float | None:

@@ -59,7 +59,17 @@ def _period_json(p: Period) -> dict[str, Any]:
         "failed_deliveries": p.failed,
         "maybe_delivered": p.maybe_delivered,
         "mood": _mood_json(p),
+        # The round's own driver score (its `driver`) and eNPS (None: not asked), guarded like the mood.
+        "driver_score": _withheld_json(p.driver_score) or _score_json(p.driver, p.driver_score),
+        "enps": _withheld_json(p.enps) or _enps_json(p.enps),
     }
+
+
+def _withheld_json(figure: object) -> dict[str, Any] | None:
+    """A period's figure still pending (open round) says so; anything else is rendered by its kind."""
+    if isinstance(figure, Pending):
+        return {"suppressed": True, "pending": True, "results_at": figure.closes.isoformat()}
+    return None
 
 
 def _score_json(name: str, s: Score | Suppressed) -> dict[str, Any]:
@@ -159,6 +169,15 @@ def _csv_rows(r: TeamReport) -> list[tuple[str, str, str, Any, str]]:
         add(a.period, f"alert_{a.kind}", _r(a.value, 3))
     for comment in r.comments:
         add("", "comment", comment)
+    # Each period's own driver score and eNPS, last and under metric names of their own, so readers
+    # of the window's `driver_<name>` and `enps` rows see what they saw before.
+    for p in r.periods:
+        s = p.driver_score
+        add(p.period, f"period_driver_{p.driver}", _r(s.mean) if isinstance(s, Score) else None,
+            not isinstance(s, Score))
+        if p.enps is not None:
+            e = p.enps
+            add(p.period, "period_enps", _r(e.score, 1) if isinstance(e, Enps) else None, not isinstance(e, Enps))
     return rows
 
 
@@ -211,6 +230,28 @@ def _mood_fact(p: Period, r: TeamReport, locale: str) -> str:
     return text
 
 
+def _withheld_fact(figure: object, r: TeamReport, locale: str) -> str | None:
+    """The words for a figure that is not shown, as chat says them; None for a figure that is."""
+    if isinstance(figure, Pending):
+        return t("reports.pending", locale, date=fmt_date(figure.closes, locale))
+    if isinstance(figure, Suppressed):
+        return t("reports.suppressed", locale, k=r.min_group_size)
+    return None
+
+
+def score_text(s: Score | Suppressed, r: TeamReport, locale: str) -> str:
+    """A driver score (of the window or of one period), or why it is not shown."""
+    return _num(s.mean, locale) if isinstance(s, Score) else _withheld_fact(s, r, locale) or ""
+
+
+def enps_text(e: Enps | Suppressed, r: TeamReport, locale: str) -> str:
+    """An eNPS (of the window or of one period) with its shares, or why it is not shown."""
+    if isinstance(e, Enps):
+        return t("reports.enps_value", locale, score=_signed(e.score, locale, 0),
+                 promoters=fmt_percent(e.promoters, locale), detractors=fmt_percent(e.detractors, locale))
+    return _withheld_fact(e, r, locale) or ""
+
+
 def _participation_fact(p: Period, locale: str) -> str:
     if p.participation is None:
         return t("reports.none_delivered", locale)
@@ -239,14 +280,9 @@ def _facts(r: TeamReport, locale: str) -> list[tuple[str, str]]:
             dist = " · ".join(f"{v}: {fmt_number(c, locale)}" for v, c in enumerate(p.mood.distribution, 1))
             items.append((t("reports.label.distribution", locale), dist))
     for name, s in r.drivers:
-        value = _num(s.mean, locale) if isinstance(s, Score) else t("reports.suppressed", locale, k=r.min_group_size)
-        items.append((t("reports.label.driver", locale, driver=driver_label(name, locale)), value))
+        items.append((t("reports.label.driver", locale, driver=driver_label(name, locale)), score_text(s, r, locale)))
     if r.enps is not None:
-        value = (t("reports.enps_value", locale, score=_signed(r.enps.score, locale, 0),
-                   promoters=fmt_percent(r.enps.promoters, locale),
-                   detractors=fmt_percent(r.enps.detractors, locale))
-                 if isinstance(r.enps, Enps) else t("reports.suppressed", locale, k=r.min_group_size))
-        items.append((t("reports.label.enps", locale), value))
+        items.append((t("reports.label.enps", locale), enps_text(r.enps, r, locale)))
     c = r.chairs
     chair = tn("reports.chairs_opened", c.opened, locale)
     if c.opened:
@@ -328,3 +364,4 @@ def report_text(report: CompanyReport, locale: str) -> str:
 mood_text = _mood_fact
 participation_text = _participation_fact
 alert_text = _alert_text
+signed_text = _signed

@@ -4,9 +4,10 @@ Phased release: answer figures come only from closed rounds, read from their fro
 (`RoundSummary`, `RoundComment`); an open round shows participation only, and its mood is a
 `Pending` that carries its closing time and no number. Every figure built from what people
 answered passes through `guard()`: below the min group size it becomes `SUPPRESSED`, which
-carries no number. Window figures (drivers, eNPS) and comments
-only draw on periods that passed the rule themselves, so two windows cannot be subtracted to
-isolate a small group. Participation and the empty chair are not answers (deliveries know who
+carries no number. Each period's own driver score and eNPS (the dashboard's heatmap and eNPS
+trend) are guarded on their own counts; window figures (drivers, eNPS) and comments only draw on
+periods that passed the rule themselves, so a window minus the periods shown is zero, and two
+windows cannot be subtracted to isolate a small group. Participation and the empty chair are not answers (deliveries know who
 answered, never what; impacts are posted openly in the channel), so they are not suppressed.
 The report's shapes (`Period`, `TeamReport`, …) live in `handlers.report_model`.
 """
@@ -76,6 +77,15 @@ def _mood(dist: tuple[int, int, int, int, int]) -> Mood:
                 distribution=dist, respondents=n)
 
 
+def _score(total: int, n: int) -> Score:
+    return Score(mean=total / n, respondents=n)
+
+
+def _enps_of(n: int, pro: int, det: int) -> Enps:
+    return Enps(score=100.0 * (pro - det) / n, promoters=pro / n, passives=(n - pro - det) / n,
+                detractors=det / n, respondents=n)
+
+
 def _periods(rows: list[ReportRow], k: int, starts: dict[datetime, datetime]) -> list[Period]:
     """Periods from a team's rows, oldest first; `starts` memoizes `as_utc` (every team shares the weeks)."""
     out: list[Period] = []
@@ -84,12 +94,19 @@ def _periods(rows: list[ReportRow], k: int, starts: dict[datetime, datetime]) ->
     for row in rows:
         delivered, answered, respondents = row.delivered or 0, row.answered or 0, row.respondents
         mood: Mood | Suppressed
+        score: Score | Suppressed
+        enps: Enps | Suppressed | None
         if row.open:
             # Phased release: while a round is open its answers are not figures yet, at any size.
-            mood, respondents = Pending(as_utc(row.closes_at)), answered
+            mood = score = Pending(as_utc(row.closes_at))
+            respondents, enps = answered, mood if row.enps_asked else None
         else:
-            dist = row.moods
+            dist, dn, en = row.moods, row.driver_n or 0, row.enps_n or 0
             mood = guard(sum(dist), k, partial(_mood, dist))
+            # Each figure is guarded on its own count: who answered the mood need not have scored the driver.
+            score = guard(dn, k, partial(_score, _n(row.driver_sum), dn))
+            enps = guard(en, k, partial(_enps_of, en, row.promoters or 0, row.detractors or 0)) \
+                if row.enps_asked else None
         mean = mood.mean if isinstance(mood, Mood) else None
         part = answered / delivered if delivered else None
         start = row.period_start
@@ -99,7 +116,7 @@ def _periods(rows: list[ReportRow], k: int, starts: dict[datetime, datetime]) ->
             delivered, answered, row.failed or 0, respondents or 0, mood,
             mean - prev_mean if mean is not None and prev_mean is not None else None,
             part - prev_part if part is not None and prev_part is not None else None,
-            row.uncertain or 0,
+            row.uncertain or 0, score, enps,
         ))
         prev_mean, prev_part = mean, part
     return out
@@ -135,7 +152,7 @@ def _drivers(rows: list[ReportRow], k: int) -> tuple[tuple[str, Score | Suppress
             entry[0] += _n(row.driver_sum)
             entry[1] += n
     return tuple(
-        (name, guard(n, k, partial(Score, mean=s / n if n else 0.0, respondents=n)))
+        (name, guard(n, k, partial(_score, s, n)))
         for name, (s, n) in sorted(sums.items())
     )
 
@@ -148,8 +165,7 @@ def _enps(rows: list[ReportRow], k: int) -> Enps | Suppressed | None:
     n = sum(r.enps_n or 0 for r in use)
     pro = sum(r.promoters or 0 for r in use)
     det = sum(r.detractors or 0 for r in use)
-    return guard(n, k, lambda: Enps(score=100.0 * (pro - det) / n, promoters=pro / n,
-                                    passives=(n - pro - det) / n, detractors=det / n, respondents=n))
+    return guard(n, k, partial(_enps_of, n, pro, det))
 
 
 async def build_report(ctx: Context, *, teams: list[str] | None, weeks: int = DEFAULT_WEEKS) -> CompanyReport:

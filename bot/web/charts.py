@@ -10,11 +10,11 @@ alternative); the page puts a table view beside it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
 
-from handlers.reports import Mood, Period
+from handlers.reports import Enps, Mood, Period, Score
 
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 48, 16, 44
@@ -146,5 +146,106 @@ def distribution_svg(periods: Sequence[Period], *, chart_id: str, title: str, de
         x = LEFT + 110 + (v - 1) * 40
         parts.append(f'<rect x="{x}" y="{legend_y - 9}" width="12" height="10" fill="{colour}"/>'
                      f'<text x="{x + 16}" y="{legend_y}" font-size="11" fill="{TEXT_COLOUR}">{v}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every text above went through escape()
+
+
+def _open_svg(chart_id: str, title: str, desc: str, height: int) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" class="chart" '
+        f'aria-labelledby="{chart_id}-t {chart_id}-d">',
+        f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}</desc>',
+    ]
+
+
+HEAT_LEFT, HEAT_ROW = 150, 24
+WITHHELD_COLOUR = "#9e9e9e"
+
+
+def heatmap_svg(periods: Sequence[Period], drivers: Sequence[tuple[str, str]], *, chart_id: str, title: str,
+                desc: str, value_label: str, fmt: Callable[[float], str]) -> Markup:
+    """Driver (rows, `(name, label)`) × period (columns): each round scores its one driver, coloured 1–5.
+
+    A withheld or pending score is an empty dashed cell: no colour and no number.
+    """
+    n = max(len(periods), 1)
+    rows = {name: j for j, (name, _label) in enumerate(drivers)}
+    plot_w = WIDTH - HEAT_LEFT - 16
+    step = plot_w / n
+    height = TOP + max(len(drivers), 1) * HEAT_ROW + 56
+    parts = _open_svg(chart_id, title, desc, height)
+    for j, (_name, label) in enumerate(drivers):
+        y = TOP + j * HEAT_ROW
+        parts.append(f'<text x="{HEAT_LEFT - 8}" y="{_f(y + HEAT_ROW / 2 + 4)}" text-anchor="end" font-size="11" '
+                     f'fill="{TEXT_COLOUR}">{escape(label)}</text>'
+                     f'<line x1="{HEAT_LEFT}" x2="{WIDTH - 16}" y1="{_f(y + HEAT_ROW)}" y2="{_f(y + HEAT_ROW)}" '
+                     f'stroke="{GRID_COLOUR}"/>')
+    bottom = TOP + max(len(drivers), 1) * HEAT_ROW
+    every = math.ceil(n / 8)
+    for i, p in enumerate(periods):
+        x = HEAT_LEFT + i * step
+        if i % every == 0 or i == n - 1:
+            parts.append(f'<text x="{_f(x + step / 2)}" y="{bottom + 16}" text-anchor="middle" font-size="10" '
+                         f'fill="{TEXT_COLOUR}">{escape(p.period)}</text>')
+        row = rows.get(p.driver)
+        if row is None:
+            continue
+        y = TOP + row * HEAT_ROW + 2
+        cell = f'x="{_f(x + 1)}" y="{_f(y)}" width="{_f(max(step - 2, 1))}" height="{HEAT_ROW - 4}"'
+        s = p.driver_score
+        if not isinstance(s, Score):
+            parts.append(f'<rect {cell} fill="none" stroke="{WITHHELD_COLOUR}" stroke-dasharray="3 2"/>')
+            continue
+        level = min(4, max(0, round(s.mean) - 1))
+        parts.append(f'<rect {cell} fill="{SCALE_COLOURS[level]}"/>')
+        if step >= 28:
+            ink = "#ffffff" if level in (0, 4) else TEXT_COLOUR
+            parts.append(f'<text x="{_f(x + step / 2)}" y="{_f(y + HEAT_ROW / 2 + 2)}" text-anchor="middle" '
+                         f'font-size="10" fill="{ink}">{escape(fmt(s.mean))}</text>')
+    legend_y = height - 8
+    parts.append(f'<text x="{HEAT_LEFT - 8}" y="{legend_y}" text-anchor="end" font-size="11" '
+                 f'fill="{TEXT_COLOUR}">{escape(value_label)}</text>')
+    for v, colour in enumerate(SCALE_COLOURS, start=1):
+        x = HEAT_LEFT + (v - 1) * 40
+        parts.append(f'<rect x="{x}" y="{legend_y - 9}" width="12" height="10" fill="{colour}"/>'
+                     f'<text x="{x + 16}" y="{legend_y}" font-size="11" fill="{TEXT_COLOUR}">{v}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every text above went through escape()
+
+
+ENPS_UP, ENPS_DOWN = "#2166ac", "#b2182b"
+
+
+def enps_svg(periods: Sequence[Period], *, chart_id: str, title: str, desc: str,
+             fmt: Callable[[float], str]) -> Markup:
+    """eNPS per period (−100…100) as bars up or down from zero; a round that did not ask it, or whose
+    eNPS is withheld or pending, has no bar and no number."""
+    n = max(len(periods), 1)
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    step = plot_w / n
+    zero = TOP + plot_h / 2
+    parts = _open_svg(chart_id, title, desc, HEIGHT)
+    for level in (-100, -50, 0, 50, 100):
+        y = zero - level / 200 * plot_h
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_f(y)}" y2="{_f(y)}" '
+                     f'stroke="{TEXT_COLOUR if level == 0 else GRID_COLOUR}"/>'
+                     f'<text x="{LEFT - 8}" y="{_f(y + 4)}" text-anchor="end" font-size="11" '
+                     f'fill="{TEXT_COLOUR}">{level}</text>')
+    every = math.ceil(n / 8)
+    for i, p in enumerate(periods):
+        x = LEFT + (i + 0.5) * step
+        if i % every == 0 or i == n - 1:
+            parts.append(f'<text x="{_f(x)}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" font-size="10" '
+                         f'fill="{TEXT_COLOUR}">{escape(p.period)}</text>')
+        e = p.enps
+        if not isinstance(e, Enps):
+            continue
+        h = abs(e.score) / 200 * plot_h
+        top = zero - h if e.score >= 0 else zero
+        parts.append(f'<rect x="{_f(x - step * 0.3)}" y="{_f(top)}" width="{_f(step * 0.6)}" height="{_f(h)}" '
+                     f'fill="{ENPS_UP if e.score >= 0 else ENPS_DOWN}"/>')
+        label_y = top - 4 if e.score >= 0 else zero - 4  # a negative bar's number sits above the zero line
+        parts.append(f'<text x="{_f(x)}" y="{_f(label_y)}" text-anchor="middle" font-size="10" '
+                     f'fill="{TEXT_COLOUR}">{escape(fmt(e.score))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text above went through escape()

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from bot.web import sections
 from bot.web.charts import distribution_svg, sparkline_svg, trend_svg
 from handlers.dashboard import PERIOD_CHOICES, Reader
 from handlers.i18n import SUPPORTED, fmt_number, t
@@ -96,6 +97,8 @@ def team_page(report: CompanyReport, reader: Reader, locale: str, weeks: int) ->
     return render(
         "team.html", locale, title=t("reports.title", locale, team=team.team, n=weeks),
         blocks=_blocks(report_message(report, locale), team, locale), distribution=_distribution(team, locale),
+        heatmap=sections.heatmap(team, locale), enps=sections.enps(team, locale),
+        chairs=sections.chairs(team, locale), deliveries=sections.deliveries(team, locale),
         weeks=weeks, periods=[(n, path + _query(weeks=n, lang=locale), n == weeks) for n in PERIOD_CHOICES],
         csv_url=path + "/report.csv" + _query(weeks=weeks), json_url=path + "/report.json" + _query(weeks=weeks),
         **_chrome(locale, path, weeks),

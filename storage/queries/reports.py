@@ -68,6 +68,7 @@ class ReportRow(NamedTuple):
     detractors: int | None
     closes_at: datetime
     uncertain: int | None
+    enps_asked: bool | int | None  # the round asked for eNPS (open or closed)
 
     @property
     def chairs(self) -> tuple[Any, ...]:
@@ -160,6 +161,7 @@ def _report_query(all_teams: bool) -> Any:
             SUM.c.driver_n, SUM.c.driver_sum, SUM.c.enps_n, SUM.c.promoters, SUM.c.detractors,
             RND.c.closes_at,
             func.coalesce(SUM.c.uncertain, deliveries.c.uncertain),
+            RND.c.enps,
         )
         .select_from(
             TEAM.outerjoin(chairs, chairs.c.team_id == TEAM.c.id)

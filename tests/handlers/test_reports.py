@@ -81,7 +81,7 @@ async def seed_team(ctx: Context, name: str, periods: list[P], *, leaders: tuple
             for i, mood in enumerate(p.moods):
                 s.add(Response(
                     round_id=rnd.id, respondent_key=f"key-{next(_ids)}", mood=mood,
-                    driver=p.driver, driver_score=p.driver_scores[i] if p.driver_scores else None,
+                    driver=p.driver, driver_score=p.driver_scores[i] if p.driver_scores and i < len(p.driver_scores) else None,
                     enps=p.enps[i] if p.enps and i < len(p.enps) else None,
                     comment=p.comments[i] if i < len(p.comments) else None,
                 ))
@@ -220,6 +220,8 @@ async def test_small_group_gives_no_figure_and_no_comment_in_json(ctx):
     assert tiny["trend"] == [{"period": "2026-W48", "suppressed": True}]
     assert tiny["drivers"] == [{"driver": "workload", "suppressed": True}]
     assert tiny["enps"] == {"suppressed": True}
+    assert period["driver_score"] == {"driver": "workload", "suppressed": True}
+    assert period["enps"] == {"suppressed": True}
     assert tiny["comments"] == []
     assert SECRET_COMMENT not in json.dumps(report_json(report))
     assert report_json(report)["teams"][0]["comments"] == ["the new tool helps"]
@@ -233,6 +235,8 @@ async def test_small_group_gives_no_figure_in_csv(ctx):
     assert tiny["mood_mean"][3:] == ["", "true"]
     assert tiny["driver_workload"][3:] == ["", "true"]
     assert tiny["enps"][3:] == ["", "true"]
+    assert tiny["period_driver_workload"][3:] == ["", "true"]
+    assert tiny["period_enps"][3:] == ["", "true"]
     assert not any(k.startswith("mood_") and k != "mood_mean" for k in tiny)
     assert SECRET_COMMENT not in report_csv(report)
 
