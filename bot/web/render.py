@@ -16,7 +16,7 @@ from bot.web import sections
 from bot.web.charts import distribution_svg, sparkline_svg, trend_svg
 from handlers.dashboard import PERIOD_CHOICES, Reader
 from handlers.i18n import SUPPORTED, fmt_number, t
-from handlers.messages import Chart, Facts, Message, Notice, Text, sparkline
+from handlers.messages import Chart, Facts, Message, Notice, Text
 from handlers.report_render import alert_text, mood_text, participation_text, report_message
 from handlers.reports import CompanyReport, Mood, TeamReport
 
@@ -53,6 +53,13 @@ def _chrome(locale: str, path: str, weeks: int | None) -> dict[str, Any]:
     }
 
 
+def _trend_words(team: TeamReport, locale: str) -> str:
+    """The trend chart's text alternative in words, a period at a time (chat's ▆· glyphs are for
+    chat: a screen reader reads them as nothing, and a browser without the font draws boxes)."""
+    moods = "; ".join(f"{p.period}: {mood_text(p, team, locale)}" for p in team.periods)
+    return t("dashboard.trend.alt", locale, team=team.team, moods=moods or t("reports.no_rounds", locale))
+
+
 def _blocks(message: Message, team: TeamReport, locale: str) -> list[dict[str, Any]]:
     """The chat message's blocks as template items; the chart becomes SVG plus a table view."""
     out: list[dict[str, Any]] = []
@@ -64,7 +71,8 @@ def _blocks(message: Message, team: TeamReport, locale: str) -> list[dict[str, A
                 out.append({"kind": "notice", "level": level, "text": text})
             case Facts(items=items):
                 out.append({"kind": "facts", "items": items})
-            case Chart(title=title, alt_text=alt):
+            case Chart(title=title):
+                alt = _trend_words(team, locale)
                 out.append({"kind": "chart", "title": title, "alt": alt, "svg": trend_svg(
                     team.periods, chart_id="trend", title=title, desc=alt,
                     participation_label=t("reports.label.participation", locale),
@@ -115,8 +123,7 @@ def _overview_row(r: TeamReport, locale: str, weeks: int) -> dict[str, Any]:
         "participation": participation_text(latest, locale) if latest else t("reports.no_rounds", locale),
         "mood": mood_text(closed[-1], r, locale) if closed else "",
         "mood_period": closed[-1].period if closed else "",
-        "sparkline": sparkline_svg(r.trend, label=t("reports.chart.alt", locale, team=r.team,
-                                                     trend=sparkline(r.trend))),
+        "sparkline": sparkline_svg(r.trend, label=_trend_words(r, locale)),
         "alerts": [alert_text(a, locale) for a in r.alerts],
     }
 

@@ -137,3 +137,15 @@ async def test_a_team_whose_rounds_never_asked_enps_says_so(ctx):
         assert "No round in these periods asked the eNPS question." in section(html, "enps-h")
         assert 'aria-labelledby="enps-t' not in html
         assert "Every check-in in these periods was delivered." in section(html, "deliveries-h")
+
+
+async def test_the_trend_and_the_overview_sparkline_are_told_in_words_not_glyphs(client):
+    for lang, hidden, mood in (("en", "hidden: fewer than 3 people answered", "4.0"),
+                               ("es", "oculto: respondieron menos de 3 personas", "4,0")):
+        desc = re.search(r"<desc[^>]*>(.*?)</desc>", svg(await page(client, lang), "trend"), flags=re.S).group(1)
+        assert f"2026-W45: {mood}" in desc and f"2026-W46: {hidden}" in desc, desc
+        overview = await (await client.get("/dashboard/", params={"lang": lang})).text()
+        label = re.search(r'<svg[^>]*role="img" aria-label="([^"]*)"', overview).group(1)
+        assert f"2026-W46: {hidden}" in label, label
+        for glyph in "▁▂▃▄▅▆▇█·":
+            assert glyph not in desc and glyph not in label
