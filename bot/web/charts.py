@@ -34,11 +34,7 @@ def trend_svg(periods: Sequence[Period], *, chart_id: str, title: str, desc: str
     n = max(len(periods), 1)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / n
-    parts: list[str] = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" class="chart" '
-        f'aria-labelledby="{chart_id}-t {chart_id}-d">',
-        f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}</desc>',
-    ]
+    parts = _open_svg(chart_id, title, desc, HEIGHT)
     for level in range(1, 6):  # mood grid and left axis
         y = TOP + (5 - level) / 4 * plot_h
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_f(y)}" y2="{_f(y)}" stroke="{GRID_COLOUR}"/>')
@@ -48,7 +44,6 @@ def trend_svg(periods: Sequence[Period], *, chart_id: str, title: str, desc: str
         y = TOP + (1 - share / 100) * plot_h
         parts.append(f'<text x="{WIDTH - RIGHT + 6}" y="{_f(y + 4)}" font-size="11" fill="{TEXT_COLOUR}">'
                      f'{share}%</text>')
-    every = math.ceil(n / 8)
     path: list[str] = []
     points: list[str] = []
     pen_up = True
@@ -58,9 +53,7 @@ def trend_svg(periods: Sequence[Period], *, chart_id: str, title: str, desc: str
             h = p.participation * plot_h
             parts.append(f'<rect x="{_f(x - step * 0.3)}" y="{_f(TOP + plot_h - h)}" width="{_f(step * 0.6)}" '
                          f'height="{_f(h)}" fill="{BAR_COLOUR}"/>')
-        if i % every == 0 or i == n - 1:
-            parts.append(f'<text x="{_f(x)}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" font-size="10" '
-                         f'fill="{TEXT_COLOUR}">{escape(p.period)}</text>')
+        parts.append(_period_label(i, n, x, HEIGHT - BOTTOM + 16, p.period))
         if isinstance(p.mood, Mood):
             y = TOP + (5 - p.mood.mean) / 4 * plot_h
             path.append(f"{'M' if pen_up else 'L'}{_f(x)} {_f(y)}")
@@ -114,22 +107,15 @@ def distribution_svg(periods: Sequence[Period], *, chart_id: str, title: str, de
     n = max(len(periods), 1)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / n
-    parts: list[str] = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" class="chart" '
-        f'aria-labelledby="{chart_id}-t {chart_id}-d">',
-        f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}</desc>',
-    ]
+    parts = _open_svg(chart_id, title, desc, HEIGHT)
     for share in (0, 50, 100):
         y = TOP + (1 - share / 100) * plot_h
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_f(y)}" y2="{_f(y)}" stroke="{GRID_COLOUR}"/>'
                      f'<text x="{LEFT - 8}" y="{_f(y + 4)}" text-anchor="end" font-size="11" '
                      f'fill="{TEXT_COLOUR}">{share}%</text>')
-    every = math.ceil(n / 8)
     for i, p in enumerate(periods):
         x = LEFT + (i + 0.5) * step
-        if i % every == 0 or i == n - 1:
-            parts.append(f'<text x="{_f(x)}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" font-size="10" '
-                         f'fill="{TEXT_COLOUR}">{escape(p.period)}</text>')
+        parts.append(_period_label(i, n, x, HEIGHT - BOTTOM + 16, p.period))
         if not isinstance(p.mood, Mood):
             continue  # withheld or still open: no bar at all
         total = sum(p.mood.distribution) or 1
@@ -148,6 +134,14 @@ def distribution_svg(periods: Sequence[Period], *, chart_id: str, title: str, de
                      f'<text x="{x + 16}" y="{legend_y}" font-size="11" fill="{TEXT_COLOUR}">{v}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text above went through escape()
+
+
+def _period_label(i: int, n: int, x: float, y: float, period: str) -> str:
+    """The name of the i-th of n periods under the axis, for about eight of them and the last."""
+    if i % math.ceil(n / 8) and i != n - 1:
+        return ""
+    return (f'<text x="{_f(x)}" y="{_f(y)}" text-anchor="middle" font-size="10" '
+            f'fill="{TEXT_COLOUR}">{escape(period)}</text>')
 
 
 def _open_svg(chart_id: str, title: str, desc: str, height: int) -> list[str]:
@@ -181,12 +175,9 @@ def heatmap_svg(periods: Sequence[Period], drivers: Sequence[tuple[str, str]], *
                      f'<line x1="{HEAT_LEFT}" x2="{WIDTH - 16}" y1="{_f(y + HEAT_ROW)}" y2="{_f(y + HEAT_ROW)}" '
                      f'stroke="{GRID_COLOUR}"/>')
     bottom = TOP + max(len(drivers), 1) * HEAT_ROW
-    every = math.ceil(n / 8)
     for i, p in enumerate(periods):
         x = HEAT_LEFT + i * step
-        if i % every == 0 or i == n - 1:
-            parts.append(f'<text x="{_f(x + step / 2)}" y="{bottom + 16}" text-anchor="middle" font-size="10" '
-                         f'fill="{TEXT_COLOUR}">{escape(p.period)}</text>')
+        parts.append(_period_label(i, n, x + step / 2, bottom + 16, p.period))
         row = rows.get(p.driver)
         if row is None:
             continue
@@ -231,12 +222,9 @@ def enps_svg(periods: Sequence[Period], *, chart_id: str, title: str, desc: str,
                      f'stroke="{TEXT_COLOUR if level == 0 else GRID_COLOUR}"/>'
                      f'<text x="{LEFT - 8}" y="{_f(y + 4)}" text-anchor="end" font-size="11" '
                      f'fill="{TEXT_COLOUR}">{level}</text>')
-    every = math.ceil(n / 8)
     for i, p in enumerate(periods):
         x = LEFT + (i + 0.5) * step
-        if i % every == 0 or i == n - 1:
-            parts.append(f'<text x="{_f(x)}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" font-size="10" '
-                         f'fill="{TEXT_COLOUR}">{escape(p.period)}</text>')
+        parts.append(_period_label(i, n, x, HEIGHT - BOTTOM + 16, p.period))
         e = p.enps
         if not isinstance(e, Enps):
             continue
