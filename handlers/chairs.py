@@ -162,7 +162,7 @@ async def _may_close(session: AsyncSession, chair: EmptyChair, actor: Actor, whe
             return True
     elif actor.platform == chair.platform and actor.user_id == chair.opened_by:
         return True
-    # Leaders are matched the way report access is (`team_pulse.readable_teams`).
+    # Leaders are matched the way report access is (`readers.readable_teams`).
     led = set(await led_team_ids(session, refs=actor.ids()))
     return None in led or (chair.team_id is not None and chair.team_id in led)
 

@@ -27,9 +27,9 @@ from handlers.members import find_member, member_locale
 from handlers.messages import Link, Message
 from handlers.periods import as_utc
 from handlers.ports import Actor
+from handlers.readers import named_team, readable_teams
 from handlers.reports import DEFAULT_WEEKS, CompanyReport, build_report
 from handlers.setup import actor_from_ref
-from handlers.team_pulse import readable_teams
 from storage.queries import dashboard as rows
 
 logger = logging.getLogger(__name__)
@@ -204,7 +204,7 @@ def readable_team(reader: Reader, name: str) -> str:
 
     The same refusal whether the team exists or not, as in `/team-pulse`: a refusal tells nothing.
     """
-    match = next((n for n in reader.teams if n.casefold() == name.casefold()), None)
+    match = named_team(reader.teams, name)
     if match is None:
         raise NotAllowed("reports.not_allowed", team=name)
     return match

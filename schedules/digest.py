@@ -20,8 +20,8 @@ from handlers.i18n import fmt_number, fmt_percent, t, tn
 from handlers.members import member_locale, recipient_in
 from handlers.messages import Message, Text
 from handlers.ports import Actor, SendError
+from handlers.readers import readable_teams
 from handlers.reports import Mood, TeamReport, build_report
-from handlers.team_pulse import readable_teams
 from storage.models import Member
 from storage.queries.members import leading_members
 

@@ -18,8 +18,8 @@ from handlers.errors import ConfigError
 from handlers.identity import qualify
 from handlers.members import sync_roster, upsert_member
 from handlers.ports import Actor
+from handlers.readers import readable_teams
 from handlers.setup import apply_config
-from handlers.team_pulse import readable_teams
 from schedules.digest import send_digests
 from storage.models import Leader, Team
 from tests.schedules.support import MONDAY_0800_UTC, Inbox
