@@ -207,7 +207,8 @@ def _num(value: float, locale: str, digits: int = 1) -> str:
     return fmt_number(value, locale, digits)
 
 
-def _signed(value: float, locale: str, digits: int = 1) -> str:
+def signed_text(value: float, locale: str, digits: int = 1) -> str:
+    """A change with its sign (+, −, ±), in the locale's number format."""
     sign = "+" if value > 0 else ("−" if value < 0 else "±")
     return sign + _num(abs(value), locale, digits)
 
@@ -219,14 +220,15 @@ def driver_label(name: str, locale: str) -> str:
     return name if text == msg_id else text
 
 
-def _mood_fact(p: Period, r: TeamReport, locale: str) -> str:
+def mood_text(p: Period, r: TeamReport, locale: str) -> str:
+    """A period's mood as chat says it: the mean and its change, pending, or hidden below the threshold."""
     if isinstance(p.mood, Pending):
         return t("reports.pending", locale, date=fmt_date(p.mood.closes, locale))
     if not isinstance(p.mood, Mood):
         return t("reports.suppressed", locale, k=r.min_group_size)
     text = _num(p.mood.mean, locale)
     if p.mood_delta is not None:
-        text = t("reports.with_delta", locale, value=text, delta=_signed(p.mood_delta, locale))
+        text = t("reports.with_delta", locale, value=text, delta=signed_text(p.mood_delta, locale))
     return text
 
 
@@ -247,12 +249,13 @@ def score_text(s: Score | Suppressed, r: TeamReport, locale: str) -> str:
 def enps_text(e: Enps | Suppressed, r: TeamReport, locale: str) -> str:
     """An eNPS (of the window or of one period) with its shares, or why it is not shown."""
     if isinstance(e, Enps):
-        return t("reports.enps_value", locale, score=_signed(e.score, locale, 0),
+        return t("reports.enps_value", locale, score=signed_text(e.score, locale, 0),
                  promoters=fmt_percent(e.promoters, locale), detractors=fmt_percent(e.detractors, locale))
     return _withheld_fact(e, r, locale) or ""
 
 
-def _participation_fact(p: Period, locale: str) -> str:
+def participation_text(p: Period, locale: str) -> str:
+    """A period's participation as chat says it."""
     if p.participation is None:
         return t("reports.none_delivered", locale)
     text = t("reports.participation_value", locale, share=fmt_percent(p.participation, locale),
@@ -262,7 +265,8 @@ def _participation_fact(p: Period, locale: str) -> str:
     return text
 
 
-def _alert_text(a: Alert, locale: str) -> str:
+def alert_text(a: Alert, locale: str) -> str:
+    """An alert in words."""
     if a.kind == "mood_drop":
         return t("reports.alert.mood_drop", locale, period=a.period, mood=_num(a.value, locale),
                  baseline=_num(a.baseline or 0.0, locale))
@@ -274,8 +278,8 @@ def _facts(r: TeamReport, locale: str) -> list[tuple[str, str]]:
     p = r.latest
     if p is not None:
         items.append((t("reports.label.period", locale), p.period))
-        items.append((t("reports.label.participation", locale), _participation_fact(p, locale)))
-        items.append((t("reports.label.mood", locale), _mood_fact(p, r, locale)))
+        items.append((t("reports.label.participation", locale), participation_text(p, locale)))
+        items.append((t("reports.label.mood", locale), mood_text(p, r, locale)))
         if isinstance(p.mood, Mood):
             dist = " · ".join(f"{v}: {fmt_number(c, locale)}" for v, c in enumerate(p.mood.distribution, 1))
             items.append((t("reports.label.distribution", locale), dist))
@@ -311,7 +315,7 @@ def _team_blocks(r: TeamReport, locale: str, png: bytes | None = None) -> list[B
             points=r.trend, png=png, alt_text=t("reports.chart.alt", locale, team=r.team,
                                                 trend=sparkline(r.trend)),
         ))
-    blocks.extend(Notice(_alert_text(a, locale), "warning") for a in r.alerts)
+    blocks.extend(Notice(alert_text(a, locale), "warning") for a in r.alerts)
     if r.comments:
         blocks.append(Text(t("reports.comments", locale), "strong"))
         blocks.extend(Text(c, "quote") for c in r.comments[:TEXT_COMMENTS])
@@ -323,7 +327,7 @@ def _summary_line(r: TeamReport, locale: str) -> str:
     p = r.latest
     if p is None:
         return t("reports.no_rounds", locale)
-    parts = [_mood_fact(p, r, locale), _participation_fact(p, locale), sparkline(r.trend)]
+    parts = [mood_text(p, r, locale), participation_text(p, locale), sparkline(r.trend)]
     if r.alerts:
         parts.append("⚠ " + tn("reports.alerts_count", len(r.alerts), locale))
     return " · ".join(parts)
@@ -341,7 +345,7 @@ def report_message(report: CompanyReport, locale: str, *, png: bytes | None = No
             Text(t("reports.summary_title", locale, n=fmt_number(report.weeks, locale)), "heading"),
             Facts(tuple((r.team, _summary_line(r, locale)) for r in report.teams)),
         ]
-        blocks.extend(Notice(f"{r.team}: {_alert_text(a, locale)}", "warning")
+        blocks.extend(Notice(f"{r.team}: {alert_text(a, locale)}", "warning")
                       for r in report.teams for a in r.alerts)
         blocks.append(Text(t("reports.summary_hint", locale), "muted"))
     fallback = t("reports.fallback", locale, teams=", ".join(r.team for r in report.teams[:5]))
@@ -358,10 +362,3 @@ def report_text(report: CompanyReport, locale: str) -> str:
     # A terminal obeys escape sequences: comments stored before input was cleaned are cleaned here.
     return clean_text(("\n\n" + "─" * 40 + "\n\n").join(parts) + "\n")
 
-
-# The same wording of a period's figures for the web dashboard's tables (bot/web), so page and chat
-# cannot say a figure two ways.
-mood_text = _mood_fact
-participation_text = _participation_fact
-alert_text = _alert_text
-signed_text = _signed
