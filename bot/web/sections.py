@@ -14,6 +14,7 @@ from handlers.drivers import BANK
 from handlers.i18n import fmt_number, fmt_percent, t
 from handlers.report_render import driver_label, enps_text, score_text, signed_text
 from handlers.reports import TeamReport
+from storage.models import IMPACT_EFFECTS
 
 
 def _drivers(team: TeamReport) -> list[str]:
@@ -65,9 +66,8 @@ def chairs(team: TeamReport, locale: str) -> dict[str, Any]:
     items = [(t("dashboard.chairs.opened", locale), fmt_number(c.opened, locale))]
     if c.opened:
         items.append((t("dashboard.chairs.share", locale), fmt_percent(c.share_with_impact or 0.0, locale)))
-        items.extend((t(f"chair.effect.{effect}", locale), fmt_number(count, locale))
-                     for effect, count in (("better", c.better), ("worse", c.worse),
-                                           ("no_change", c.no_change), ("unknown", c.unknown)))
+        items.extend((t(f"chair.effect.{effect}", locale), fmt_number(getattr(c, effect), locale))
+                     for effect in IMPACT_EFFECTS)
         # The report's "open unknowns": every "we don't know" is a question still to find out.
         items.append((t("dashboard.chairs.open_unknowns", locale), fmt_number(c.unknown, locale)))
     return {"title": t("reports.label.empty_chair", locale), "items": items}
