@@ -88,6 +88,7 @@ class Dashboard:
         self.ctx = ctx
         self.public_url = public_url.rstrip("/")
         self.secure = urlsplit(public_url).scheme == "https"
+        self.css = files("bot.web").joinpath("static/style.css").read_text(encoding="utf-8")  # read once
 
     def add_routes(self, app: web.Application) -> None:
         """Register every `/dashboard/` route and the headers they all carry."""
@@ -205,8 +206,7 @@ class Dashboard:
 
     async def style(self, _request: web.Request) -> web.StreamResponse:
         """The one stylesheet, served by pulsebot itself (no CDN, no external font)."""
-        css = files("bot.web").joinpath("static/style.css").read_text(encoding="utf-8")
-        return web.Response(text=css, content_type="text/css", headers={"Cache-Control": "no-store"})
+        return web.Response(text=self.css, content_type="text/css")
 
 
 @asynccontextmanager
