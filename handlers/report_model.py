@@ -101,6 +101,30 @@ class Chairs:
 
 
 @dataclass(frozen=True)
+class ClientPeriod:
+    """The client connection of one period, side by side: does keeping the client in the room go
+    with feeling closer to the client?
+
+    `customer` is the period's "customer" driver score, guarded like every answer (a `Pending`
+    while its round is open, `SUPPRESSED` below the threshold), and None when the round asked
+    another driver. The chair figures are not answers (impacts are posted openly in a channel):
+    chairs opened from this period's start to the next one's, how many got a client impact, and
+    the follow-ups of "we don't know" impacts resolved in that span.
+    """
+
+    period: str
+    customer: Score | Suppressed | None
+    chairs_opened: int = 0
+    chairs_with_impact: int = 0
+    followups_resolved: int = 0
+
+    @property
+    def share_with_impact(self) -> float | None:
+        """Chairs of the period with at least one client impact / chairs opened in it."""
+        return self.chairs_with_impact / self.chairs_opened if self.chairs_opened else None
+
+
+@dataclass(frozen=True)
 class Alert:
     """Something a leader should look at: `mood_drop` (value vs baseline) or `low_participation`."""
 
@@ -123,6 +147,7 @@ class TeamReport:
     comments: tuple[str, ...] = ()
     chairs: Chairs = field(default_factory=Chairs)
     alerts: tuple[Alert, ...] = ()
+    client: tuple[ClientPeriod, ...] = ()  # one per period, in the same order
 
     @property
     def latest(self) -> Period | None:

@@ -12,6 +12,8 @@ import io
 import logging
 from typing import Any
 
+from handlers.client_render import client_csv_rows, client_facts, client_json
+from handlers.figure_text import score_text, withheld_text
 from handlers.i18n import fmt_date, fmt_number, fmt_percent, t, tn
 from handlers.messages import Block, Chart, Facts, Message, Notice, Text, plain_text, sparkline
 from handlers.reports import Alert, CompanyReport, Enps, Mood, Pending, Period, Score, Suppressed, TeamReport
@@ -113,6 +115,7 @@ def team_json(r: TeamReport) -> dict[str, Any]:
             "impacts": {"better": c.better, "worse": c.worse, "no_change": c.no_change, "unknown": c.unknown},
             "open_unknowns": c.unknown,
         },
+        "client_connection": client_json(r),
         "alerts": [_alert_json(a) for a in r.alerts],
         "failed_deliveries": r.failed_deliveries,
         "maybe_delivered": r.maybe_delivered,
@@ -178,6 +181,9 @@ def _csv_rows(r: TeamReport) -> list[tuple[str, str, str, Any, str]]:
         if p.enps is not None:
             e = p.enps
             add(p.period, "period_enps", _r(e.score, 1) if isinstance(e, Enps) else None, not isinstance(e, Enps))
+    # The client-connection view, per period, after everything readers already parse.
+    for period, metric, value, withheld in client_csv_rows(r):
+        add(period, metric, value, withheld)
     return rows
 
 
@@ -232,26 +238,12 @@ def mood_text(p: Period, r: TeamReport, locale: str) -> str:
     return text
 
 
-def _withheld_fact(figure: object, r: TeamReport, locale: str) -> str | None:
-    """The words for a figure that is not shown, as chat says them; None for a figure that is."""
-    if isinstance(figure, Pending):
-        return t("reports.pending", locale, date=fmt_date(figure.closes, locale))
-    if isinstance(figure, Suppressed):
-        return t("reports.suppressed", locale, k=r.min_group_size)
-    return None
-
-
-def score_text(s: Score | Suppressed, r: TeamReport, locale: str) -> str:
-    """A driver score (of the window or of one period), or why it is not shown."""
-    return _num(s.mean, locale) if isinstance(s, Score) else _withheld_fact(s, r, locale) or ""
-
-
 def enps_text(e: Enps | Suppressed, r: TeamReport, locale: str) -> str:
     """An eNPS (of the window or of one period) with its shares, or why it is not shown."""
     if isinstance(e, Enps):
         return t("reports.enps_value", locale, score=signed_text(e.score, locale, 0),
                  promoters=fmt_percent(e.promoters, locale), detractors=fmt_percent(e.detractors, locale))
-    return _withheld_fact(e, r, locale) or ""
+    return withheld_text(e, r, locale) or ""
 
 
 def participation_text(p: Period, locale: str) -> str:
@@ -302,7 +294,7 @@ def _facts(r: TeamReport, locale: str) -> list[tuple[str, str]]:
     return items
 
 
-def _team_blocks(r: TeamReport, locale: str, png: bytes | None = None) -> list[Block]:
+def _team_blocks(r: TeamReport, locale: str, png: bytes | None = None, *, client: bool = False) -> list[Block]:
     blocks: list[Block] = [
         Text(t("reports.title", locale, team=r.team, n=fmt_number(r.weeks, locale)), "heading"),
     ]
@@ -316,6 +308,9 @@ def _team_blocks(r: TeamReport, locale: str, png: bytes | None = None) -> list[B
                                                 trend=sparkline(r.trend)),
         ))
     blocks.extend(Notice(alert_text(a, locale), "warning") for a in r.alerts)
+    if client and r.client:  # text only: chat stays short, the dashboard has it as a table
+        blocks.append(Text(t("reports.client.title", locale), "strong"))
+        blocks.append(Facts(client_facts(r, locale)))
     if r.comments:
         blocks.append(Text(t("reports.comments", locale), "strong"))
         blocks.extend(Text(c, "quote") for c in r.comments[:TEXT_COMMENTS])
@@ -358,7 +353,7 @@ def report_text(report: CompanyReport, locale: str) -> str:
         return t("reports.no_teams", locale)
     parts = []
     for r in report.teams:
-        parts.append(plain_text(Message(blocks=tuple(_team_blocks(r, locale)), fallback="", locale=locale)))
+        parts.append(plain_text(Message(blocks=tuple(_team_blocks(r, locale, client=True)), fallback="", locale=locale)))
     # A terminal obeys escape sequences: comments stored before input was cleaned are cleaned here.
     return clean_text(("\n\n" + "─" * 40 + "\n\n").join(parts) + "\n")
 

@@ -31,6 +31,7 @@ from handlers.report_model import (
     SUPPRESSED,
     Alert,
     Chairs,
+    ClientPeriod,
     CompanyReport,
     Enps,
     Mood,
@@ -40,10 +41,17 @@ from handlers.report_model import (
     Suppressed,
     TeamReport,
 )
-from storage.queries.reports import ReportRow, report_rows, sampled_comments, team_names
+from storage.queries.reports import (
+    ChairTime,
+    ReportRow,
+    chair_times,
+    report_rows,
+    sampled_comments,
+    team_names,
+)
 
 __all__ = [
-    "SUPPRESSED", "Alert", "Chairs", "CompanyReport", "Enps", "Mood", "Pending", "Period", "Score", "Suppressed",
+    "SUPPRESSED", "Alert", "Chairs", "ClientPeriod", "CompanyReport", "Enps", "Mood", "Pending", "Period", "Score", "Suppressed",
     "TeamReport", "build_report", "guard", "passes",
 ]
 
@@ -140,6 +148,29 @@ def _alerts(periods: list[Period]) -> tuple[Alert, ...]:
     return tuple(alerts)
 
 
+CUSTOMER_DRIVER = "customer"  # the driver bank's "I feel connected to our clients" (handlers.drivers)
+
+
+def _client(periods: tuple[Period, ...], chairs: list[ChairTime]) -> tuple[ClientPeriod, ...]:
+    """Per period: its customer-driver score (already guarded) beside the chairs opened from its
+    start to the next period's (the last one's until now), and how many got a client impact."""
+    out: list[ClientPeriod] = []
+    starts = [p.start for p in periods]
+    i = 0
+    for n, p in enumerate(periods):
+        end = starts[n + 1] if n + 1 < len(starts) else None
+        while i < len(chairs) and as_utc(chairs[i].opened_at) < p.start:
+            i += 1  # before the window's first period
+        opened = with_impact = 0
+        while i < len(chairs) and (end is None or as_utc(chairs[i].opened_at) < end):
+            opened += 1
+            with_impact += chairs[i].with_impact
+            i += 1
+        out.append(ClientPeriod(p.period, p.driver_score if p.driver == CUSTOMER_DRIVER else None,
+                                opened, with_impact))
+    return tuple(out)
+
+
 def _drivers(rows: list[ReportRow], k: int) -> tuple[tuple[str, Score | Suppressed], ...]:
     """Mean per driver over the window, from the periods whose driver answers passed the rule."""
     sums: dict[str, list[int]] = {}
@@ -203,15 +234,22 @@ async def build_report(ctx: Context, *, teams: list[str] | None, weeks: int = DE
         comments: dict[int, list[str]] = defaultdict(list)
         for c in await sampled_comments(conn, round_ids=eligible, per_team=MAX_COMMENTS):
             comments[c.team_id].append(c.comment)
+        firsts = [rs[0].period_start for rs in shown.values() if rs]
+        chair_rows: dict[int, list[ChairTime]] = defaultdict(list)
+        if firsts:
+            for chair in await chair_times(conn, team_ids=[tid for tid, rs in shown.items() if rs],
+                                           since=min(firsts), until=now):
+                chair_rows[chair.team_id].append(chair)
     reports = []
     starts: dict[datetime, datetime] = {}
     for tid, name in sorted(names.items(), key=lambda kv: kv[1]):
         periods = _periods(by_team[tid], k, starts)
+        window = tuple(periods[-weeks:])
         reports.append(TeamReport(
             team=name, weeks=weeks, min_group_size=k,
-            periods=tuple(periods[-weeks:]), drivers=_drivers(shown[tid], k),
+            periods=window, drivers=_drivers(shown[tid], k),
             enps=_enps(shown[tid], k), comments=tuple(comments.get(tid, ())),
-            chairs=chairs[tid], alerts=_alerts(periods),
+            chairs=chairs[tid], alerts=_alerts(periods), client=_client(window, chair_rows.get(tid, [])),
         ))
     logger.info("report built", extra={"teams": len(reports), "weeks": weeks, "rounds": len(rows)})
     return CompanyReport(now, weeks, k, tuple(reports))

@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot.web.charts import enps_svg, heatmap_svg
+from handlers.client_render import client_rows
 from handlers.drivers import BANK
+from handlers.figure_text import score_text
 from handlers.i18n import fmt_number, fmt_percent, t
-from handlers.report_render import driver_label, enps_text, score_text, signed_text
+from handlers.report_render import driver_label, enps_text, signed_text
 from handlers.reports import TeamReport
 from storage.models import IMPACT_EFFECTS
 
@@ -83,4 +85,18 @@ def deliveries(team: TeamReport, locale: str) -> dict[str, Any]:
         "columns": (t("dashboard.col.period", locale), t("reports.label.failed", locale),
                     t("reports.label.maybe_delivered", locale)),
         "rows": rows,
+    }
+
+
+def client(team: TeamReport, locale: str) -> dict[str, Any] | None:
+    """The client-connection view: per period, the client-connection score beside the chairs and follow-ups."""
+    if not team.client:
+        return None
+    return {
+        "title": t("dashboard.client.title", locale),
+        "intro": t("dashboard.client.intro", locale, statement=t("driver.customer", locale), k=team.min_group_size),
+        "columns": (t("dashboard.col.period", locale), t("dashboard.client.customer", locale),
+                    t("dashboard.chairs.opened", locale), t("dashboard.chairs.share", locale),
+                    t("dashboard.client.resolved", locale)),
+        "rows": client_rows(team, locale),
     }

@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, and_, bindparam, case, func, select
+from sqlalchemy import Integer, and_, bindparam, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import (
@@ -86,6 +86,14 @@ class CommentRow(NamedTuple):
 
     team_id: int
     comment: str
+
+
+class ChairTime(NamedTuple):
+    """A chair of a team, when it was opened and whether anyone recorded a client impact on it."""
+
+    team_id: int
+    opened_at: datetime
+    with_impact: bool
 
 
 def _count_if(cond: Any) -> Any:
@@ -211,6 +219,29 @@ async def sampled_comments(conn: AsyncConnection, *, round_ids: list[int], per_t
         return []
     result = await conn.execute(_comments_query(), {"round_ids": round_ids, "per_team": per_team})
     return [CommentRow._make(row) for row in result.all()]
+
+
+@cache
+def _chair_times_query() -> Any:
+    return (
+        select(CHAIR.c.team_id, CHAIR.c.opened_at, exists().where(IMPACT.c.chair_id == CHAIR.c.id))
+        .where(CHAIR.c.team_id.in_(bindparam("team_ids", expanding=True)),
+               CHAIR.c.opened_at >= bindparam("since", type_=CHAIR.c.opened_at.type),
+               CHAIR.c.opened_at <= bindparam("until", type_=CHAIR.c.opened_at.type))
+        .order_by(CHAIR.c.team_id, CHAIR.c.opened_at)
+    )
+
+
+async def chair_times(conn: AsyncConnection, *, team_ids: list[int], since: datetime,
+                      until: datetime) -> list[ChairTime]:
+    """The chairs of `team_ids` opened from `since` to `until`, by team then time (the client-connection view).
+
+    Seeks the (team_id, opened_at) index per team.
+    """
+    if not team_ids:
+        return []
+    result = await conn.execute(_chair_times_query(), {"team_ids": team_ids, "since": since, "until": until})
+    return [ChairTime(tid, opened, bool(has)) for tid, opened, has in result.all()]
 
 
 async def team_names(conn: AsyncConnection) -> list[str]:

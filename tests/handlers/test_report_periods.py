@@ -72,4 +72,7 @@ async def test_json_and_csv_carry_each_periods_driver_score_and_enps(ctx):
     assert rows[("2026-W48", "period_driver_workload")] == ["", "true"]
     assert rows[("2026-W48", "period_enps")] == ["100.0", "false"]
     assert ("2026-W47", "period_enps") not in rows
-    assert lines[-1].startswith("soporte,2026-W48,period_enps,")  # new rows come after the old ones
+    # New rows come after the old ones: the window's rows first, each period's own figures next.
+    metrics = [line.split(",")[2] for line in lines[1:]]
+    assert max(i for i, m in enumerate(metrics) if not m.startswith(("period_", "client_"))) \
+        < metrics.index("period_driver_clarity") < metrics.index("period_enps") < metrics.index("client_chairs_opened")

@@ -149,3 +149,17 @@ async def test_the_trend_and_the_overview_sparkline_are_told_in_words_not_glyphs
         assert f"2026-W46: {hidden}" in label, label
         for glyph in "▁▂▃▄▅▆▇█·":
             assert glyph not in desc and glyph not in label
+
+
+async def test_the_client_connection_view_sets_each_periods_score_beside_its_chairs(client):
+    html = await page(client)
+    view = section(html, "client-h")
+    # Clarity and workload were asked, never "customer": no score to show, only the chairs.
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td>', view)
+    assert [r[0] for r in rows] == ["2026-W45", "2026-W46", "2026-W47"]
+    assert all(r[1] == "not asked this period" for r in rows)
+    # Two chairs in the last period's days, both with impacts; the one nine days back, in W46, with none.
+    assert [r[2:] for r in rows] == [("0", "—"), ("1", "0%"), ("2", "100%")]
+    assert "This week I knew how my work affected our clients." in view
+    es = section(await page(client, "es"), "client-h")
+    assert "Conexión con el cliente" in es and "no se preguntó este periodo" in es
