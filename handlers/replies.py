@@ -68,9 +68,24 @@ async def _replyable(ctx: Context, actor: Actor, comment_id: str) -> rows.Commen
     return place
 
 
+def _check_open(thread: ReplyThread | None, place: rows.CommentPlace) -> None:
+    """Refuse a leader's reply when the author stopped this thread or can no longer be reached."""
+    if thread is None:
+        if place.comment.respondent_key is None:
+            raise Closed("replies.unreachable")
+        return
+    if thread.stopped_at is not None:
+        raise Closed("replies.stopped")
+    if thread.closed_at is not None or thread.respondent_key is None:
+        raise Closed("replies.unreachable")
+
+
 async def reply_form(ctx: Context, actor: Actor, *, comment_id: str) -> Outcome:
     """The leader's "Reply" beside a comment: a small form, after the same checks as sending."""
     place = await _replyable(ctx, actor, comment_id)
+    async with ctx.store.session() as session:
+        # Refused before the leader types, as when sending: the author stopped, or cannot be reached.
+        _check_open(await rows.leader_thread(session, comment_id=comment_id, leader=actor.key), place)
     locale = await actor_locale(ctx, actor)
     minutes = ctx.config.pulse.relay_batch_minutes
     return Outcome(form=Form(
@@ -93,14 +108,9 @@ async def send_reply(ctx: Context, actor: Actor, *, comment_id: str, text: str) 
     async with ctx.store.session() as session:
         await upsert_in(session, actor, now=now)  # so the author's answers can reach this leader
         thread = await rows.leader_thread(session, comment_id=comment_id, leader=actor.key)
+        _check_open(thread, place)
         if thread is None:
-            if place.comment.respondent_key is None:
-                raise Closed("replies.unreachable")
             thread = await rows.add_thread(session, comment=place.comment, team_id=place.team_id, leader=actor.key)
-        if thread.stopped_at is not None:
-            raise Closed("replies.stopped")
-        if thread.closed_at is not None or thread.respondent_key is None:
-            raise Closed("replies.unreachable")
         due = batch_end(now, ctx.config.pulse.relay_batch_minutes)
         await rows.queue_message(session, thread_id=thread.id, direction=TO_AUTHOR, text=body, due_at=due)
         await session.commit()

@@ -13,7 +13,18 @@ import logging
 from typing import Any
 
 from handlers.i18n import fmt_date, fmt_number, fmt_percent, t, tn
-from handlers.messages import Actions, Block, Button, Chart, Facts, Message, Notice, Text, plain_text, sparkline
+from handlers.messages import (
+    Actions,
+    Block,
+    Button,
+    Chart,
+    Facts,
+    Message,
+    Notice,
+    Text,
+    plain_text,
+    sparkline,
+)
 from handlers.reports import Alert, CompanyReport, Enps, Mood, Pending, Period, Score, Suppressed, TeamReport
 from handlers.safe_text import clean_text, csv_cell
 
