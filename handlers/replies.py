@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.context import Context
 from handlers.errors import Closed, Invalid, NotAllowed, NotFound
 from handlers.i18n import t
-from handlers.members import actor_locale, respondent_key, upsert_in
+from handlers.members import actor_locale, find_member, member_locale, own_keys, respondent_key, upsert_in
 from handlers.messages import Actions, Button, Field, Form, Message, Notice, Outcome, Text
 from handlers.ports import Actor
 from handlers.readers import readable_teams
@@ -227,3 +227,25 @@ async def forget_threads(session: AsyncSession, ctx: Context, actor: Actor, keys
     at = batch_start(ctx.clock.now(), ctx.config.pulse.relay_batch_minutes)
     closed = await rows.forget_author(session, keys=keys, at=at)
     return closed + await rows.forget_leader_threads(session, leader=actor.key, at=at)
+
+
+async def console_letters(ctx: Context, actor: Actor) -> list[Message]:
+    """Relays that reached a console person (their inbox is the store), each shown once, in their language."""
+    if actor.platform != "console":
+        return []
+    out: list[Message] = []
+    async with ctx.store.session() as session:
+        keys = await own_keys(session, ctx.secret, actor)
+        locale = await member_locale(session, ctx, await find_member(session, actor))
+        for message, thread in await rows.arrived_for(session, keys=keys, leader=actor.key, now=ctx.clock.now()):
+            place = await rows.comment_place(session, comment_id=thread.round_comment_id)
+            if place is None or not await rows.mark_read(session, message_id=message.id):
+                continue
+            if message.direction == TO_AUTHOR:
+                out.append(author_message(team=place.team, period=place.period, comment=place.comment.comment,
+                                          text=message.text, thread_id=thread.id, locale=locale))
+            else:
+                out.append(leader_message(team=place.team, comment=place.comment.comment, text=message.text,
+                                          kind=message.kind, comment_id=place.comment.id, locale=locale))
+        await session.commit()
+    return out

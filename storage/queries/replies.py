@@ -151,3 +151,26 @@ async def close_thread(session: AsyncSession, *, thread_id: str, at: datetime) -
     await drop_pending(session, thread_ids=[thread_id])
     await session.exec(update(ReplyThread).where(col(ReplyThread.id) == thread_id)  # type: ignore[call-overload]
                        .values(closed_at=func.coalesce(ReplyThread.closed_at, at)))
+
+
+async def arrived_for(
+    session: AsyncSession, *, keys: list[str], leader: str, now: datetime
+) -> list[tuple[ReplyMessage, ReplyThread]]:
+    """Relays addressed to one console person, there to read: sent, or pending with their batch
+    ended (a console inbox is the store itself). To them as an author (by their keys), or as a leader."""
+    to_author = (col(ReplyMessage.direction) == "to_author") & col(ReplyThread.respondent_key).in_(keys) \
+        & col(ReplyThread.stopped_at).is_(None) & col(ReplyThread.closed_at).is_(None)
+    to_leader = (col(ReplyMessage.direction) == "to_leader") & (col(ReplyThread.leader) == leader)
+    arrived = (col(ReplyMessage.status) == "sent") | (
+        (col(ReplyMessage.status) == "pending") & (col(ReplyMessage.due_at) <= now))
+    stmt = (select(ReplyMessage, ReplyThread).join(ReplyThread, col(ReplyThread.id) == ReplyMessage.thread_id)
+            .where(arrived & (to_author | to_leader)))
+    return [(m, t) for m, t in (await session.exec(stmt)).all()]
+
+
+async def mark_read(session: AsyncSession, *, message_id: str) -> bool:
+    """sent or pending → read, once (the conditional UPDATE is the claim): shown to one reader once."""
+    stmt = (update(ReplyMessage).where(col(ReplyMessage.id) == message_id,
+                                       col(ReplyMessage.status).in_(("sent", "pending")))
+            .values(status="read"))
+    return bool((await session.exec(stmt)).rowcount)  # type: ignore[call-overload]
