@@ -196,3 +196,25 @@ async def test_forget_closes_the_authors_threads_and_keeps_their_words(make_ctx)
     assert thread.respondent_key is None and thread.closed_at is not None
     assert "my own words" in texts  # kept, like the comment it answers, linked to nobody
     assert sum(k is None for k in keys) == 1  # dani's comment can no longer be answered
+
+
+def test_relay_batch_minutes_defaults_to_15_and_a_value_out_of_range_names_the_file_and_key():
+    import pytest
+
+    from handlers.config import parse_config
+    from handlers.errors import ConfigError
+
+    assert parse_config({}).pulse.relay_batch_minutes == 15
+    assert parse_config({"pulse": {"relay_batch_minutes": 60}}).pulse.relay_batch_minutes == 60
+    for wrong in (0, 61):
+        with pytest.raises(ConfigError) as error:
+            parse_config({"pulse": {"relay_batch_minutes": wrong}}, "conf/pulse.toml")
+        assert str(error.value).startswith(f"conf/pulse.toml: pulse.relay_batch_minutes = {wrong}:")
+
+
+def test_a_batch_ends_on_a_multiple_of_its_minutes_and_never_at_once():
+    from datetime import UTC, datetime
+
+    assert batch_end(datetime(2026, 11, 23, 9, 7, 31, tzinfo=UTC), 15) == datetime(2026, 11, 23, 9, 15, tzinfo=UTC)
+    assert batch_end(datetime(2026, 11, 23, 9, 15, tzinfo=UTC), 15) == datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    assert batch_end(datetime(2026, 11, 23, 9, 15, 59, tzinfo=UTC), 1) == datetime(2026, 11, 23, 9, 16, tzinfo=UTC)
