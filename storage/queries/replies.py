@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -174,3 +174,13 @@ async def mark_read(session: AsyncSession, *, message_id: str) -> bool:
                                        col(ReplyMessage.status).in_(("sent", "pending")))
             .values(status="read"))
     return bool((await session.exec(stmt)).rowcount)  # type: ignore[call-overload]
+
+
+async def rekey_replies(session: AsyncSession, *, pairs: list[dict[str, str]]) -> None:
+    """`secret rotate`: frozen comments and threads follow their answers from each `old` key to its `new` one."""
+    if not pairs:
+        return
+    tables = (RoundComment.__table__, ReplyThread.__table__)  # type: ignore[attr-defined]
+    for table in tables:
+        stmt = update(table).where(table.c.respondent_key == bindparam("old")).values(respondent_key=bindparam("new"))
+        await session.execute(stmt, pairs)

@@ -218,3 +218,20 @@ def test_a_batch_ends_on_a_multiple_of_its_minutes_and_never_at_once():
     assert batch_end(datetime(2026, 11, 23, 9, 7, 31, tzinfo=UTC), 15) == datetime(2026, 11, 23, 9, 15, tzinfo=UTC)
     assert batch_end(datetime(2026, 11, 23, 9, 15, tzinfo=UTC), 15) == datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
     assert batch_end(datetime(2026, 11, 23, 9, 15, 59, tzinfo=UTC), 1) == datetime(2026, 11, 23, 9, 16, tzinfo=UTC)
+
+
+async def test_after_the_secret_is_rotated_the_author_is_still_the_one_reached(make_ctx):
+    from handlers.secret import check_secret, rotate_secret
+
+    ctx = await make_ctx(CONFIG)
+    inbox = await closed_round_with_comments(ctx)
+    await check_secret(ctx.store, ctx.secret)
+    comment_id = await reply_button(ctx, "lead", "words of fede")
+    await press(ctx, "lead", "reply.submit", comment_id, {"text": "before the rotation"})
+    new = b"another-secret-0123456789abcdefXYZ"
+    await rotate_secret(ctx.store, old=ctx.secret, new=new)
+    ctx.secret = new
+    await press(ctx, "lead", "reply.submit", comment_id, {"text": "after the rotation"})
+    ctx.clock.at = batch_end(ctx.clock.now(), 15)
+    assert await send_relays(ctx) == 2
+    assert [u for u, _ in inbox.sent] == ["fede", "fede"]
