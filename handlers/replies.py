@@ -22,6 +22,7 @@ from handlers.messages import Actions, Button, Field, Form, Message, Notice, Out
 from handlers.ports import Actor
 from handlers.readers import readable_teams
 from handlers.safe_text import clean_text
+from storage.db import retry_on_conflict
 from storage.models import Member, ReplyThread
 from storage.queries import replies as rows
 
@@ -105,15 +106,21 @@ async def send_reply(ctx: Context, actor: Actor, *, comment_id: str, text: str) 
     place = await _replyable(ctx, actor, comment_id)
     locale = await actor_locale(ctx, actor)
     now = ctx.clock.now()
-    async with ctx.store.session() as session:
-        await upsert_in(session, actor, now=now)  # so the author's answers can reach this leader
-        thread = await rows.leader_thread(session, comment_id=comment_id, leader=actor.key)
-        _check_open(thread, place)
-        if thread is None:
-            thread = await rows.add_thread(session, comment=place.comment, team_id=place.team_id, leader=actor.key)
-        due = batch_end(now, ctx.config.pulse.relay_batch_minutes)
-        await rows.queue_message(session, thread_id=thread.id, direction=TO_AUTHOR, text=body, due_at=due)
-        await session.commit()
+
+    async def queue() -> None:
+        async with ctx.store.session() as session:
+            await upsert_in(session, actor, now=now)  # so the author's answers can reach this leader
+            thread = await rows.leader_thread(session, comment_id=comment_id, leader=actor.key)
+            _check_open(thread, place)
+            if thread is None:
+                thread = await rows.add_thread(session, comment=place.comment, team_id=place.team_id,
+                                               leader=actor.key)
+            due = batch_end(now, ctx.config.pulse.relay_batch_minutes)
+            await rows.queue_message(session, thread_id=thread.id, direction=TO_AUTHOR, text=body, due_at=due)
+            await session.commit()
+
+    # Two first replies at once (a double click): the second finds the first's thread.
+    await retry_on_conflict(queue)
     logger.info("reply queued", extra={"direction": TO_AUTHOR})
     return _say(t("replies.queued", locale, minutes=ctx.config.pulse.relay_batch_minutes), locale, "success")
 

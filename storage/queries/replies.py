@@ -73,7 +73,13 @@ async def add_thread(session: AsyncSession, *, comment: RoundComment, team_id: i
 async def queue_message(
     session: AsyncSession, *, thread_id: str, direction: str, text: str, due_at: datetime, kind: str = "text"
 ) -> None:
-    """Queue one relay for the batch that ends at `due_at`; flushed."""
+    """Queue one relay for the batch that ends at `due_at`; flushed. The same words already waiting
+    for the same batch (a double click, a platform's retry) are not queued twice."""
+    m = ReplyMessage
+    same = select(m.id).where(m.thread_id == thread_id, m.direction == direction, m.kind == kind,
+                              m.text == text, m.due_at == due_at, m.status == "pending")
+    if (await session.exec(same)).first() is not None:
+        return
     session.add(ReplyMessage(thread_id=thread_id, direction=direction, kind=kind, text=text, due_at=due_at))
     await session.flush()
 

@@ -235,3 +235,14 @@ async def test_after_the_secret_is_rotated_the_author_is_still_the_one_reached(m
     ctx.clock.at = batch_end(ctx.clock.now(), 15)
     assert await send_relays(ctx) == 2
     assert [u for u, _ in inbox.sent] == ["fede", "fede"]
+
+
+async def test_a_double_sent_reply_reaches_the_author_once(make_ctx):
+    ctx = await make_ctx(CONFIG)
+    inbox = await closed_round_with_comments(ctx)
+    comment_id = await reply_button(ctx, "lead", "words of bea")
+    for _ in range(2):
+        await press(ctx, "lead", "reply.submit", comment_id, {"text": "same words"})
+    ctx.clock.at = batch_end(ctx.clock.now(), 15)
+    assert await send_relays(ctx) == 1
+    assert len(inbox.to("bea")) == 1
