@@ -181,6 +181,9 @@ class PulseSection(_Strict):
     timezone: str = "Europe/Madrid"
     leaders: list[str] = []
     retention_months: int = Field(default=24, ge=1, le=240)  # raw answers older than this are deleted
+    # Anonymous replies are relayed in batches of this many minutes: shorter batches make the
+    # timing of an author's answer easier to read.
+    relay_batch_minutes: int = Field(default=15, ge=1, le=60)
 
     @field_validator("min_group_size")
     @classmethod

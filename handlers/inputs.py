@@ -10,10 +10,11 @@ text is raised to the face (see `handle`).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from handlers import chairs, checkins, privacy
+from handlers import chairs, checkins, privacy, replies
 from handlers.commands import HELP_WORDS, Verb, error_outcome, run_verb
 from handlers.context import Context
 from handlers.errors import Invalid, PulseError
@@ -68,7 +69,18 @@ _SLOTS: dict[str, tuple[str, ...]] = {
     "chair.close": ("chair_id",),
     "privacy.forget.confirm": (),
     "privacy.forget.cancel": (),
+    # "ref" is a random row id (32 hex characters): a frozen comment's, or a reply thread's.
+    "reply.start": ("ref",),
+    "reply.submit": ("ref",),
+    "reply.answer": ("ref",),
+    "reply.answer.submit": ("ref",),
+    "reply.stop": ("ref",),
 }
+_REF = re.compile(r"[0-9a-f]{32}")
+
+
+def _fits(slot: str, part: str) -> bool:
+    return bool(_REF.fullmatch(part)) if slot == "ref" else part.isdecimal() and len(part) <= 12
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,7 @@ class Tap:
     round_id: int | None = None
     score: int | None = None
     chair_id: int | None = None
+    ref: str | None = None
     fields: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -89,11 +102,11 @@ class Tap:
         answers that politely ("action.malformed"), as it answers an unknown action.
         """
         slots = _SLOTS.get(action, ())
-        ids: dict[str, int] = {}
+        ids: dict[str, int | str] = {}
         parts = value.split(":") if value else []
-        if len(parts) == len(slots) and all(p.isdecimal() and len(p) <= 12 for p in parts):
-            ids = {slot: int(p) for slot, p in zip(slots, parts, strict=True)}
-        return cls(action=action, fields=dict(fields or {}), **ids)
+        if len(parts) == len(slots) and all(_fits(s, p) for s, p in zip(slots, parts, strict=True)):
+            ids = {slot: p if slot == "ref" else int(p) for slot, p in zip(slots, parts, strict=True)}
+        return cls(action=action, fields=dict(fields or {}), **ids)  # type: ignore[arg-type]
 
     def need(self, *slots: str) -> list[int]:
         """The ids this action needs, or `Invalid("action.malformed")` when one is missing."""
@@ -101,6 +114,12 @@ class Tap:
         if any(v is None for v in values):
             raise Invalid("action.malformed")
         return values
+
+    def need_ref(self) -> str:
+        """The random row id this action needs, or `Invalid("action.malformed")`."""
+        if self.ref is None:
+            raise Invalid("action.malformed")
+        return self.ref
 
 
 @dataclass(frozen=True)
@@ -172,6 +191,8 @@ async def _tap(ctx: Context, actor: Actor, where: Where, tap: Tap) -> Outcome:
                 return await privacy.forget(ctx, actor)
             case "privacy.forget.cancel":
                 return await privacy.cancel_forget(ctx, actor)
+            case "reply.start" | "reply.submit" | "reply.answer" | "reply.answer.submit" | "reply.stop":
+                return await _reply_tap(ctx, actor, tap)
             case _:
                 raise Invalid("action.unknown")
     except PulseError as error:
@@ -198,3 +219,18 @@ async def _comment_form(ctx: Context, actor: Actor, round_id: int) -> Outcome:
         ),
     )
     return Outcome(form=form)
+
+
+async def _reply_tap(ctx: Context, actor: Actor, tap: Tap) -> Outcome:
+    ref, text = tap.need_ref(), tap.fields.get("text", "")
+    match tap.action:
+        case "reply.start":
+            return await replies.reply_form(ctx, actor, comment_id=ref)
+        case "reply.submit":
+            return await replies.send_reply(ctx, actor, comment_id=ref, text=text)
+        case "reply.answer":
+            return await replies.answer_form(ctx, actor, thread_id=ref)
+        case "reply.answer.submit":
+            return await replies.send_answer(ctx, actor, thread_id=ref, text=text)
+        case _:
+            return await replies.stop(ctx, actor, thread_id=ref)

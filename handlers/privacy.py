@@ -11,6 +11,7 @@ from handlers.i18n import SUPPORTED, t
 from handlers.members import actor_locale, find_member, own_keys, upsert_in
 from handlers.messages import Actions, Button, Facts, Message, Notice, Outcome, Text
 from handlers.ports import Actor
+from handlers.replies import forget_threads
 from storage.queries import responses as answers
 from storage.queries.chairs import unsign_impacts
 from storage.queries.dashboard import forget_leader
@@ -109,6 +110,7 @@ async def forget(ctx: Context, actor: Actor) -> Outcome:
     async with ctx.store.session() as session:
         keys = await own_keys(session, ctx.secret, actor)
         removed = await answers.delete_answers(session, keys=keys)
+        await forget_threads(session, ctx, actor, keys)  # no more relays; their words stay
         await delete_member(session, platform=actor.platform, user_id=actor.user_id)
         # Client impacts are an open decision record and stay, but no longer say who wrote them.
         await unsign_impacts(session, author=actor.user_id)

@@ -145,6 +145,9 @@ class TeamReport:
     drivers: tuple[tuple[str, Score | Suppressed], ...] = ()
     enps: Enps | Suppressed | None = None  # None: not asked in the window
     comments: tuple[str, ...] = ()
+    # The frozen comments' random ids, in the order of `comments`: what a leader's "Reply" carries
+    # (`handlers.replies`). Never in the JSON or CSV report.
+    comment_ids: tuple[str, ...] = ()
     chairs: Chairs = field(default_factory=Chairs)
     alerts: tuple[Alert, ...] = ()
     client: tuple[ClientPeriod, ...] = ()  # one per period, in the same order

@@ -15,7 +15,18 @@ from typing import Any
 from handlers.client_render import client_csv_rows, client_facts, client_json
 from handlers.figure_text import score_text, withheld_text
 from handlers.i18n import fmt_date, fmt_number, fmt_percent, t, tn
-from handlers.messages import Block, Chart, Facts, Message, Notice, Text, plain_text, sparkline
+from handlers.messages import (
+    Actions,
+    Block,
+    Button,
+    Chart,
+    Facts,
+    Message,
+    Notice,
+    Text,
+    plain_text,
+    sparkline,
+)
 from handlers.reports import Alert, CompanyReport, Enps, Mood, Pending, Period, Score, Suppressed, TeamReport
 from handlers.safe_text import clean_text, csv_cell
 
@@ -294,7 +305,8 @@ def _facts(r: TeamReport, locale: str) -> list[tuple[str, str]]:
     return items
 
 
-def _team_blocks(r: TeamReport, locale: str, png: bytes | None = None, *, client: bool = False) -> list[Block]:
+def _team_blocks(r: TeamReport, locale: str, png: bytes | None = None, *, replies: bool = False,
+                 client: bool = False) -> list[Block]:
     blocks: list[Block] = [
         Text(t("reports.title", locale, team=r.team, n=fmt_number(r.weeks, locale)), "heading"),
     ]
@@ -313,7 +325,10 @@ def _team_blocks(r: TeamReport, locale: str, png: bytes | None = None, *, client
         blocks.append(Facts(client_facts(r, locale)))
     if r.comments:
         blocks.append(Text(t("reports.comments", locale), "strong"))
-        blocks.extend(Text(c, "quote") for c in r.comments[:TEXT_COMMENTS])
+        for i, c in enumerate(r.comments[:TEXT_COMMENTS]):
+            blocks.append(Text(c, "quote"))
+            if replies and i < len(r.comment_ids):  # a leader may answer its author (`handlers.replies`)
+                blocks.append(Actions((Button(t("replies.reply", locale), "reply.start", r.comment_ids[i]),)))
     blocks.append(Text(t("reports.anonymity_note", locale, k=r.min_group_size), "muted"))
     return blocks
 
@@ -328,13 +343,16 @@ def _summary_line(r: TeamReport, locale: str) -> str:
     return " · ".join(parts)
 
 
-def report_message(report: CompanyReport, locale: str, *, png: bytes | None = None) -> Message:
-    """A neutral Message for faces: one team in detail, several as one summary line each."""
+def report_message(report: CompanyReport, locale: str, *, png: bytes | None = None, replies: bool = False) -> Message:
+    """A neutral Message for faces: one team in detail, several as one summary line each.
+
+    With `replies`, a "Reply" button follows each comment (a leader's report in chat).
+    """
     blocks: list[Block]
     if not report.teams:
         blocks = [Notice(t("reports.no_teams", locale))]
     elif len(report.teams) <= MESSAGE_TEAMS_DETAIL:
-        blocks = _team_blocks(report.teams[0], locale, png)
+        blocks = _team_blocks(report.teams[0], locale, png, replies=replies)
     else:
         blocks = [
             Text(t("reports.summary_title", locale, n=fmt_number(report.weeks, locale)), "heading"),

@@ -232,8 +232,10 @@ async def build_report(ctx: Context, *, teams: list[str] | None, weeks: int = DE
         eligible = [r.round_id for rs in shown.values() for r in rs
                     if r.round_id is not None and not r.open and passes(r.respondents or 0, k)]
         comments: dict[int, list[str]] = defaultdict(list)
+        comment_ids: dict[int, list[str]] = defaultdict(list)
         for c in await sampled_comments(conn, round_ids=eligible, per_team=MAX_COMMENTS):
             comments[c.team_id].append(c.comment)
+            comment_ids[c.team_id].append(c.id)
         firsts = [rs[0].period_start for rs in shown.values() if rs]
         chair_rows: dict[int, list[ChairTime]] = defaultdict(list)
         if firsts:
@@ -249,6 +251,7 @@ async def build_report(ctx: Context, *, teams: list[str] | None, weeks: int = DE
             team=name, weeks=weeks, min_group_size=k,
             periods=window, drivers=_drivers(shown[tid], k),
             enps=_enps(shown[tid], k), comments=tuple(comments.get(tid, ())),
+            comment_ids=tuple(comment_ids.get(tid, ())),
             chairs=chairs[tid], alerts=_alerts(periods), client=_client(window, chair_rows.get(tid, [])),
         ))
     logger.info("report built", extra={"teams": len(reports), "weeks": weeks, "rounds": len(rows)})

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.errors import ConfigError
 from handlers.members import respondent_key, stable_key
 from storage.db import Store
-from storage.queries import deliveries
+from storage.queries import deliveries, replies
 from storage.queries import responses as answers
 from storage.queries.meta import add_meta, meta_value, set_meta
 
@@ -112,10 +112,10 @@ async def rotate_secret(store: Store, *, old: bytes, new: bytes) -> Rotation:
     if theirs is not None and theirs != fingerprint(old):
         raise ConfigError("PULSEBOT_SECRET_OLD is not the secret this store is keyed with; nothing was changed")
     async with store.session() as session:
-        rekeyed = await answers.rekey_answers(session, pairs=[
-            {"old": respondent_key(old, who, round_id=r), "new": respondent_key(new, who, round_id=r)}
-            for r, who in await _asked(session)
-        ])
+        pairs = [{"old": respondent_key(old, who, round_id=r), "new": respondent_key(new, who, round_id=r)}
+                 for r, who in await _asked(session)]
+        rekeyed = await answers.rekey_answers(session, pairs=pairs)
+        await replies.rekey_replies(session, pairs=pairs)  # a comment's author stays reachable
         await set_meta(session, key=FINGERPRINT_KEY, value=fingerprint(new))
         total = await answers.count_answers(session)
         await session.commit()

@@ -59,4 +59,4 @@ async def team_pulse(ctx: Context, actor: Actor, where: Where, text: str) -> Out
     if len(report.teams) == 1 and report.teams[0].periods:
         png = await asyncio.to_thread(chart_png, report.teams[0], locale)
     logger.info("team pulse read", extra={"teams": len(report.teams), "weeks": weeks, "where": where.kind})
-    return Outcome(reply=await with_dashboard_link(ctx, actor, report_message(report, locale, png=png)))
+    return Outcome(reply=await with_dashboard_link(ctx, actor, report_message(report, locale, png=png, replies=True)))

@@ -34,6 +34,7 @@ from schedules.clock_lock import ClockLock
 from schedules.digest import send_digests
 from schedules.meetings import meeting_places, meeting_timezone, post_meeting_chair
 from schedules.outbox import Sender
+from schedules.relays import send_relays
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +123,9 @@ async def build_scheduler(
                               name="post a scheduled empty chair")
     scheduler.add_job(send_digests, CronTrigger(minute="*/15", timezone=UTC), args=(ctx,),
                       id="digest.weekly", name="weekly digest to leaders (Monday 09:xx local)")
+    # Every minute: a batch's relays go out within a minute of its end (`[pulse] relay_batch_minutes`).
+    scheduler.add_job(send_relays, IntervalTrigger(minutes=1), args=(ctx,), id="replies.relay",
+                      name="relay anonymous replies whose batch has ended", **first)
     scheduler.add_job(purge_expired, IntervalTrigger(hours=6), args=(ctx,), id="retention.purge",
                       name="delete raw answers past retention_months (figures stay)", **first)
     scheduler.add_job(refresh_openings, IntervalTrigger(seconds=ZONES_EVERY.total_seconds()),

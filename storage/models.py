@@ -184,7 +184,14 @@ class RoundSummary(SQLModel, table=True):
 
 
 class RoundComment(SQLModel, table=True):
-    """A closed round's comment, copied from its answer at close and unlinked from its author."""
+    """A closed round's comment, copied from its answer at close; no member id, name or time.
+
+    `respondent_key` is the answer's own respondent key (HMAC of PULSEBOT_SECRET, the round and the
+    member): meaningless without the secret, it lets the bot alone find the author again when a
+    leader replies (`handlers.replies`), by recomputing the keys of the round's members. `forget`
+    sets it to NULL, so a forgotten author can no longer be reached; NULL also for comments frozen
+    before replies existed.
+    """
 
     __tablename__ = "round_comment"
     __table_args__ = (_NO_ROWID,)
@@ -192,6 +199,7 @@ class RoundComment(SQLModel, table=True):
                     sa_column_kwargs={"default": random_id})
     round_id: int = Field(foreign_key="round.id", index=True, ondelete="CASCADE")
     comment: str = Field(sa_column=Column(Text, nullable=False))
+    respondent_key: str | None = Field(default=None, max_length=64)
 
 
 class WorkspacePause(SQLModel, table=True):
@@ -273,3 +281,48 @@ class DashboardSession(SQLModel, table=True):
     id_hash: str = Field(primary_key=True, max_length=64)
     leader: str = Field(max_length=200)
     expires_at: datetime = Field(sa_column=_ts(False))
+
+
+class ReplyThread(SQLModel, table=True):
+    """A leader's anonymous conversation with the author of one frozen comment.
+
+    It keeps the comment's respondent key (never a member id): the bot finds the author by
+    recomputing the keys of the round's members with the secret. `leader` is the replying
+    leader's "platform:id". `stopped_at` (the author pressed stop) and `closed_at` (the author
+    was forgotten or can no longer be reached) are rounded down to the relay batch, so they say
+    no more about when the author acted than the relayed messages do.
+    """
+
+    __tablename__ = "reply_thread"
+    __table_args__ = (UniqueConstraint("round_comment_id", "leader"), _NO_ROWID)
+    id: str = Field(default_factory=random_id, primary_key=True, max_length=32,
+                    sa_column_kwargs={"default": random_id})
+    round_comment_id: str = Field(foreign_key="round_comment.id", index=True, ondelete="CASCADE", max_length=32)
+    respondent_key: str | None = Field(default=None, max_length=64, index=True)
+    team_id: int = Field(foreign_key="team.id", ondelete="CASCADE")
+    leader: str = Field(max_length=200, index=True)
+    stopped_at: datetime | None = Field(default=None, sa_column=_ts())
+    closed_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class ReplyMessage(SQLModel, table=True):
+    """One relayed message of a thread, queued for its batch: `to_author` or `to_leader`.
+
+    `due_at` is the end of the batch it was written in (a multiple of `relay_batch_minutes`), the
+    only time it has: no time of writing, no time of sending. `status`: pending → sending → sent
+    (claimed with a conditional UPDATE before sending, so nothing goes twice; a row a crash left in
+    'sending' is never sent again), failed, dropped (the thread was stopped or closed before its
+    batch), or read (a console person's inbox is the store: shown once). `kind` "stopped" tells the leader that the
+    author ended the conversation; its text is empty.
+    """
+
+    __tablename__ = "reply_message"
+    __table_args__ = (Index("ix_reply_message_status_due", "status", "due_at"), _NO_ROWID)
+    id: str = Field(default_factory=random_id, primary_key=True, max_length=32,
+                    sa_column_kwargs={"default": random_id})
+    thread_id: str = Field(foreign_key="reply_thread.id", index=True, ondelete="CASCADE", max_length=32)
+    direction: str = Field(max_length=16)  # "to_author" or "to_leader"
+    kind: str = Field(default="text", max_length=16)  # "text" or "stopped"
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    due_at: datetime = Field(sa_column=_ts(False))
+    status: str = Field(default="pending", max_length=16)

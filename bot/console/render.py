@@ -19,7 +19,7 @@ from handlers.messages import (
 )
 
 _ICONS = {"info": "ℹ", "success": "✔", "warning": "⚠", "error": "✖"}
-LETTERS = "abcdefghij"
+LETTERS = "abcdefghijklmnopqrstuvwxyz"  # a report has a reply button per comment (ten)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from bot.console.render import render
 from bot.console.surface import ConsoleSurface
-from handlers import checkins
+from handlers import checkins, replies
 from handlers.commands import error_outcome
 from handlers.config import TeamConfig
 from handlers.context import Context
@@ -65,13 +65,29 @@ class ConsoleChat:
             await self.handle(line)
 
     async def show_inbox(self) -> bool:
-        """Every delivered, open, unanswered check-in, asked question by question; False if none."""
+        """Relayed replies that arrived, then every delivered, open, unanswered check-in, asked
+        question by question; False if there was nothing."""
+        letters = await self.show_letters()
         open_ones = await checkins.inbox(self.ctx, self.actor)
         for delivery_id in open_ones:
             _, message, _ = await checkins.delivery_message(self.ctx, delivery_id=delivery_id)
             if not await self.ask(message):
                 break
-        return bool(open_ones)
+        return bool(open_ones) or letters
+
+    async def show_letters(self) -> bool:
+        """Anonymous replies relayed to this person since last shown (`handlers.replies`); False if none."""
+        letters = await replies.console_letters(self.ctx, self.actor)
+        for letter in letters:
+            self.apply_letter(letter)
+        return bool(letters)
+
+    def apply_letter(self, message: Message) -> None:
+        """Show a direct message with its buttons, ready to be pressed by letter."""
+        shown = render(message)
+        self.write(shown.text)
+        if shown.buttons:
+            self.buttons = shown.buttons
 
     async def handle(self, line: str) -> None:
         """One line typed at the prompt."""

@@ -33,6 +33,7 @@ from handlers.dashboard import (
 )
 from handlers.errors import Closed, Invalid, NotAllowed, NotFound, PulseError
 from handlers.i18n import normalize_locale
+from handlers.replies import send_reply
 from handlers.report_render import report_csv, report_json
 from handlers.reports import DEFAULT_WEEKS
 
@@ -100,6 +101,7 @@ class Dashboard:
         app.router.add_post(PREFIX + "/logout", self._guard(self.logout))
         app.router.add_get(PREFIX + "/team/{name}", self._guard(self.team))
         app.router.add_get(PREFIX + "/team/{name}/report.{fmt:csv|json}", self._guard(self.download))
+        app.router.add_post(PREFIX + "/reply/{comment}", self._guard(self.reply))
         app.router.add_get(PREFIX + "/static/style.css", self.style)
 
     # ------------------------------------------------------------ plumbing
@@ -189,7 +191,21 @@ class Dashboard:
         reader = await self._reader(request)
         weeks = _weeks(request)
         report = await team_report(self.ctx, reader, request.match_info["name"], weeks=weeks)
-        return self._html(render.team_page(report, reader, self._locale(request, reader), weeks))
+        return self._html(render.team_page(report, reader, self._locale(request, reader), weeks,
+                                           relay_minutes=self.ctx.config.pulse.relay_batch_minutes))
+
+    async def reply(self, request: web.Request) -> web.StreamResponse:
+        """POST: a leader's reply to a comment's author (`handlers.replies.send_reply`), from this site only."""
+        self._same_origin(request)
+        reader = await self._reader(request)
+        form = await request.post()
+        text = form.get("text")
+        await send_reply(self.ctx, reader.actor, comment_id=request.match_info["comment"],
+                         text=text if isinstance(text, str) else "")
+        locale = self._locale(request, reader)
+        return self._html(render.message_page(
+            locale, heading_id="replies.form.title", message_id="replies.queued",
+            minutes=self.ctx.config.pulse.relay_batch_minutes, back_url=PREFIX + "/"))
 
     async def download(self, request: web.Request) -> web.StreamResponse:
         """The team's report as `pulsebot report --team NAME --weeks N --format csv|json` prints it."""

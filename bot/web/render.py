@@ -16,7 +16,7 @@ from bot.web import sections
 from bot.web.charts import distribution_svg, sparkline_svg, trend_svg
 from handlers.dashboard import PERIOD_CHOICES, Reader
 from handlers.i18n import SUPPORTED, fmt_number, t
-from handlers.messages import Chart, Facts, Message, Notice, Text
+from handlers.messages import Actions, Chart, Facts, Message, Notice, Text
 from handlers.report_render import alert_text, mood_text, participation_text, report_message
 from handlers.reports import CompanyReport, Mood, TeamReport
 
@@ -31,6 +31,11 @@ _ENV = Environment(
 def team_path(name: str) -> str:
     """The team page's path (the name quoted: team names may hold spaces or accents)."""
     return "/dashboard/team/" + quote(name, safe="")
+
+
+def reply_path(comment_id: str) -> str:
+    """Where the dashboard's reply form beside a comment posts (the comment's random id only)."""
+    return "/dashboard/reply/" + quote(comment_id, safe="")
 
 
 def _query(**params: Any) -> str:
@@ -71,6 +76,10 @@ def _blocks(message: Message, team: TeamReport, locale: str) -> list[dict[str, A
                 out.append({"kind": "notice", "level": level, "text": text})
             case Facts(items=items):
                 out.append({"kind": "facts", "items": items})
+            case Actions(buttons=buttons):
+                # The chat report's "Reply" beside a comment: here a small form posted to pulsebot.
+                out.extend({"kind": "reply", "label": b.label, "url": reply_path(b.value)}
+                           for b in buttons if b.action == "reply.start")
             case Chart(title=title):
                 alt = _trend_words(team, locale)
                 out.append({"kind": "chart", "title": title, "alt": alt, "svg": trend_svg(
@@ -98,13 +107,15 @@ def _distribution(team: TeamReport, locale: str) -> dict[str, Any] | None:
     }
 
 
-def team_page(report: CompanyReport, reader: Reader, locale: str, weeks: int) -> str:
-    """The team page: the chat report's blocks, the chart with its table, downloads, period choice."""
+def team_page(report: CompanyReport, reader: Reader, locale: str, weeks: int, *, relay_minutes: int = 15) -> str:
+    """The team page: the chat report's blocks (a reply form beside each comment), the chart with its
+    table, downloads, period choice."""
     (team,) = report.teams
     path = team_path(team.team)
     return render(
         "team.html", locale, title=t("reports.title", locale, team=team.team, n=weeks),
-        blocks=_blocks(report_message(report, locale), team, locale), distribution=_distribution(team, locale),
+        blocks=_blocks(report_message(report, locale, replies=True), team, locale), relay_minutes=relay_minutes,
+        distribution=_distribution(team, locale),
         heatmap=sections.heatmap(team, locale), enps=sections.enps(team, locale),
         chairs=sections.chairs(team, locale), client=sections.client(team, locale),
         deliveries=sections.deliveries(team, locale),
@@ -145,6 +156,7 @@ def login_page(token: str, locale: str) -> str:
     return render("login.html", locale, title=t("dashboard.login.heading", locale), token=token)
 
 
-def message_page(locale: str, *, heading_id: str, message_id: str, **args: Any) -> str:
-    """A refusal or a notice (expired link, signed out, not your team), in words."""
-    return render("message.html", locale, title=t(heading_id, locale), text=t(message_id, locale, **args))
+def message_page(locale: str, *, heading_id: str, message_id: str, back_url: str | None = None, **args: Any) -> str:
+    """A refusal or a notice (expired link, signed out, not your team), in words; `back_url` adds a way back."""
+    return render("message.html", locale, title=t(heading_id, locale), text=t(message_id, locale, **args),
+                  back_url=back_url)

@@ -86,6 +86,7 @@ class CommentRow(NamedTuple):
 
     team_id: int
     comment: str
+    id: str = ""  # the frozen comment's random id: what a leader's reply button carries
 
 
 class ChairTime(NamedTuple):
@@ -186,13 +187,13 @@ def _report_query(all_teams: bool) -> Any:
 @cache
 def _comments_query() -> Any:
     ranked = (
-        select(RND.c.team_id, COM.c.comment,
+        select(RND.c.team_id, COM.c.comment, COM.c.id,
                func.row_number().over(partition_by=RND.c.team_id, order_by=func.random()).label("rn"))
         .select_from(COM.join(RND, RND.c.id == COM.c.round_id))
         .where(COM.c.round_id.in_(bindparam("round_ids", expanding=True)))
         .subquery("ranked")
     )
-    return (select(ranked.c.team_id, ranked.c.comment)
+    return (select(ranked.c.team_id, ranked.c.comment, ranked.c.id)
             .where(ranked.c.rn <= bindparam("per_team", type_=Integer)).order_by(ranked.c.rn))
 
 

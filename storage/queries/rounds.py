@@ -148,16 +148,18 @@ async def add_summary(session: AsyncSession, *, round_id: int) -> RoundSummary:
     return summary
 
 
-async def answer_comments(session: AsyncSession, *, round_id: int) -> list[str]:
-    """The non-empty comments of the round's answers."""
+async def answer_comments(session: AsyncSession, *, round_id: int) -> list[tuple[str, str]]:
+    """The non-empty comments of the round's answers, each with its answer's respondent key."""
     r = Response
-    stmt = select(r.comment).where(r.round_id == round_id, col(r.comment).is_not(None), col(r.comment) != "")
-    return [c for c in (await session.exec(stmt)).all() if c]
+    stmt = select(r.comment, r.respondent_key).where(
+        r.round_id == round_id, col(r.comment).is_not(None), col(r.comment) != "")
+    return [(c, k) for c, k in (await session.exec(stmt)).all() if c]
 
 
-async def add_frozen_comments(session: AsyncSession, *, round_id: int, comments: list[str]) -> None:
-    """Copy comments into the round's frozen ones, in the order given, under random ids; flushed."""
-    session.add_all(RoundComment(round_id=round_id, comment=c) for c in comments)
+async def add_frozen_comments(session: AsyncSession, *, round_id: int, comments: list[tuple[str, str]]) -> None:
+    """Copy (comment, respondent key) pairs into the round's frozen comments, in the order given,
+    under random ids; flushed. The key lets the bot alone reach the author (`handlers.replies`)."""
+    session.add_all(RoundComment(round_id=round_id, comment=c, respondent_key=k) for c, k in comments)
     await session.flush()
 
 

@@ -263,3 +263,46 @@ async def test_forgotten_words_are_not_left_in_the_sqlite_files(make_ctx, db_url
         except FileNotFoundError:
             continue
         assert b"interviewing at ACME" not in data and b"changed my mind" not in data, suffix
+
+
+async def test_reply_threads_in_a_copy_of_the_store_name_no_member_and_no_moment_finer_than_the_batch(make_ctx):
+    """A leader replied and the author answered: a copy of the store must not say who the author is
+    (no member id, user id or name beside the thread), nor when they wrote (times end on batches)."""
+    from handlers.replies import batch_end
+    from schedules.relays import send_relays
+    from tests.handlers.test_replies import Inbox
+
+    ctx = await make_ctx(CONFIG)
+    inbox = Inbox()
+    ctx.messengers["console"] = inbox
+    opened = await open_round(ctx, team_name="soporte")
+    for n, user in enumerate(MEMBERS[:6]):
+        await tap(ctx, user, opened.round_id, 1 + n % 5, comment=f"thoughts of {user}")
+    await close_team_round(ctx, team_name="soporte")
+    async with ctx.store.session() as session:
+        comment_id = (await session.exec(sm_select(RoundComment.id).where(RoundComment.comment == "thoughts of dani"))).one()
+    await handle(ctx, person("lead"), DM, Tap.parse("reply.submit", comment_id, {"text": "tell me more"}))
+    ctx.clock = FixedClock(batch_end(ctx.clock.now(), 15) + timedelta(minutes=4))
+    await send_relays(ctx)
+    (_, dm), = inbox.sent
+    thread_id = dm.blocks[-1].buttons[0].value
+    await handle(ctx, person("dani"), DM, Tap.parse("reply.answer.submit", thread_id, {"text": "it is the rota"}))
+    ctx.clock = FixedClock(ctx.clock.now() + timedelta(minutes=3, seconds=17))
+    await handle(ctx, person("dani"), DM, Tap.parse("reply.stop", thread_id))
+    rows = await _rows(ctx)
+
+    members = [m for m in rows["member"] if m["user_id"] in MEMBERS]  # the leader is not who is hidden
+    personal = {str(m[c]) for m in members for c in ("id", "user_id", "name")} | {f"console:{m['user_id']}" for m in members}
+    personal.discard("")
+    for table in ("reply_thread", "reply_message", "round_comment"):
+        assert rows[table], table
+        for row in rows[table]:
+            for column, value in row.items():
+                if column in ("team_id", "round_id"):
+                    continue
+                assert str(value) not in personal, (table, column)
+                if hasattr(value, "minute"):  # every time ends on a batch: no second, no odd minute
+                    assert (value.minute % 15, value.second, value.microsecond) == (0, 0, 0), (table, column)
+    (thread,) = rows["reply_thread"]
+    assert thread["leader"] == "console:lead" and "dani" not in str(thread)
+    assert len({r["id"] for r in rows["reply_message"]} & {str(m["id"]) for m in members}) == 0
