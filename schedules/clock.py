@@ -34,7 +34,7 @@ from schedules.clock_lock import ClockLock
 from schedules.digest import send_digests
 from schedules.meetings import meeting_places, meeting_timezone, post_meeting_chair
 from schedules.outbox import Sender
-from schedules.relays import send_relays
+from schedules.relays import recover_relays, send_relays
 
 logger = logging.getLogger(__name__)
 
@@ -236,6 +236,7 @@ class ClockRunner:
         logger.info("clock starting", extra={"teams": len(self.ctx.config.teams)})
         try:
             await jobs.close_rounds(self.ctx)  # (the sender loop recovers the outbox when it starts)
+            await recover_relays(self.ctx)  # before the relay job can claim anything of its own
             await jobs.catch_up(self.ctx, self.sender.wake, self.roster_sync)
             self.scheduler = await build_scheduler(self.ctx, self.sender, roster_sync=self.roster_sync)
             self.scheduler.start()

@@ -14,7 +14,7 @@ import logging
 from handlers.context import Context
 from handlers.members import member_locale, recipient_in
 from handlers.messages import Message
-from handlers.ports import Recipient, SendError
+from handlers.ports import Messenger, Recipient, SendError
 from handlers.replies import TO_AUTHOR, author_message, author_of, batch_start, leader_message
 from storage.models import ReplyMessage
 from storage.queries import replies as rows
@@ -23,25 +23,38 @@ from storage.queries.members import find_member
 logger = logging.getLogger(__name__)
 
 
+async def recover_relays(ctx: Context) -> int:
+    """At the start of a clock holder: relays left in 'sending' (a crash between the claim and the
+    platform's answer) are looked for before the next run sends them; returns how many."""
+    async with ctx.store.session() as session:
+        left = await rows.recheck_left_sending(session)
+        await session.commit()
+    if left:
+        logger.warning("relays left in sending will be looked for", extra={"relays": left})
+    return left
+
+
 async def send_relays(ctx: Context) -> int:
-    """Send every relay whose batch has ended; returns how many were sent."""
+    """Send every relay whose batch has ended; returns how many went out (or were found out)."""
     now = ctx.clock.now()
     async with ctx.store.session() as session:
         due = await rows.due_message_ids(session, now=now)
     sent = 0
-    for message_id in due:
+    for message_id, status in due:
         async with ctx.store.session() as session:
-            claimed = await rows.claim_message(session, message_id=message_id)
+            claimed = await rows.claim_message(session, message_id=message_id, status=status)
             await session.commit()
         if claimed:
-            sent += await _relay(ctx, message_id)
+            sent += await _relay(ctx, message_id, look=status == "recheck")
     if due:
         logger.info("relays sent", extra={"due": len(due), "sent": sent})
     return sent
 
 
-async def _relay(ctx: Context, message_id: str) -> int:
-    """Send one claimed relay; 1 when it went out."""
+async def _relay(ctx: Context, message_id: str, *, look: bool = False) -> int:
+    """Send one claimed relay; 1 when it went out. With `look` (a crash leftover that may have
+    landed), look for it at the platform first; where the platform cannot look, it is never sent
+    again (a reply twice would be worse than a lost one, and the log says so)."""
     async with ctx.store.session() as session:
         row = await rows.message_by_id(session, message_id=message_id)
         thread = None if row is None else await rows.thread_by_id(session, thread_id=row.thread_id)
@@ -60,19 +73,38 @@ async def _relay(ctx: Context, message_id: str) -> int:
         await session.commit()
     to, message = target
     messenger = ctx.messengers.get(to.platform)
-    status = "pending"  # no face for that platform in this process: one that has it sends it
-    if messenger is not None:
-        try:
-            await messenger.send_direct(to=to, message=message, delivery_key=f"reply-{message_id}")
-            status = "sent"
-        except SendError as exc:
-            # Surely not posted: the next run may try again; unsure: never sent twice, marked failed.
-            status = "pending" if exc.posted_nothing else "failed"
-            logger.error("relay failed", extra={"reason": exc.reason})
+    # No face for that platform in this process: one that has it sends it.
+    status = "recheck" if look else "pending"
+    key = f"reply-{message_id}"
+    if messenger is not None and look and not messenger.can_look:
+        logger.error("relay interrupted by a crash and the platform cannot tell whether it landed: "
+                     "not sent again", extra={"platform": to.platform})
+        status = "failed"
+    elif messenger is not None:
+        status = await _send(messenger, to, message, key, look=look)
     async with ctx.store.session() as session:
         await rows.set_status(session, message_id=message_id, status=status)
         await session.commit()
     return int(status == "sent")
+
+
+async def _send(messenger: Messenger, to: Recipient, message: Message, key: str, *, look: bool) -> str:
+    """The relay's status after trying: sent, pending (surely not posted), recheck, or failed."""
+    if look:
+        try:
+            if await messenger.find_direct(to=to, delivery_key=key) is not None:
+                logger.info("relay already at the platform: recorded, not re-sent")
+                return "sent"
+        except SendError as exc:
+            logger.warning("relay could not be looked for; next run looks again", extra={"reason": exc.reason})
+            return "recheck"
+    try:
+        await messenger.send_direct(to=to, message=message, delivery_key=key)
+        return "sent"
+    except SendError as exc:
+        # Surely not posted: the next run may try again; unsure: never sent twice, marked failed.
+        logger.error("relay failed", extra={"reason": exc.reason})
+        return "pending" if exc.posted_nothing else "failed"
 
 
 async def _target(ctx: Context, session, row: ReplyMessage, thread, place) -> tuple[Recipient, Message] | None:  # noqa: ANN001

@@ -311,7 +311,8 @@ class ReplyMessage(SQLModel, table=True):
     `due_at` is the end of the batch it was written in (a multiple of `relay_batch_minutes`), the
     only time it has: no time of writing, no time of sending. `status`: pending → sending → sent
     (claimed with a conditional UPDATE before sending, so nothing goes twice; a row a crash left in
-    'sending' is never sent again), failed, dropped (the thread was stopped or closed before its
+    'sending' becomes 'recheck' when the next clock holder starts, and is looked for at its platform
+    before it is sent, or never sent again where the platform cannot look), failed, dropped (the thread was stopped or closed before its
     batch), or read (a console person's inbox is the store: shown once). `kind` "stopped" tells the leader that the
     author ended the conversation; its text is empty.
     """

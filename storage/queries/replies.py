@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import and_, bindparam, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -89,7 +89,7 @@ async def drop_pending(session: AsyncSession, *, thread_ids: list[str], directio
     if not thread_ids:
         return 0
     stmt = update(ReplyMessage).where(col(ReplyMessage.thread_id).in_(thread_ids),
-                                      col(ReplyMessage.status) == "pending")
+                                      col(ReplyMessage.status).in_(("pending", "recheck")))
     if direction is not None:
         stmt = stmt.where(col(ReplyMessage.direction) == direction)
     result = await session.exec(stmt.values(status="dropped"))  # type: ignore[call-overload]
@@ -121,18 +121,29 @@ async def forget_leader_threads(session: AsyncSession, *, leader: str, at: datet
     return len(threads)
 
 
-async def due_message_ids(session: AsyncSession, *, now: datetime) -> list[str]:
-    """Pending relays whose batch has ended, in random order (no order says who wrote first)."""
-    stmt = select(ReplyMessage.id).where(col(ReplyMessage.status) == "pending",
-                                         col(ReplyMessage.due_at) <= now).order_by(func.random())
-    return list((await session.exec(stmt)).all())
+async def due_message_ids(session: AsyncSession, *, now: datetime) -> list[tuple[str, str]]:
+    """(id, status) of each relay to handle now, in random order (no order says who wrote first):
+    pending ones whose batch has ended, and 'recheck' ones (a crash left them half-sent)."""
+    stmt = (select(ReplyMessage.id, ReplyMessage.status)
+            .where(or_(and_(col(ReplyMessage.status) == "pending", col(ReplyMessage.due_at) <= now),
+                       col(ReplyMessage.status) == "recheck"))
+            .order_by(func.random()))
+    return [(row[0], row[1]) for row in (await session.exec(stmt)).all()]
 
 
-async def claim_message(session: AsyncSession, *, message_id: str) -> bool:
-    """pending → sending, by one process only (the conditional UPDATE is the claim)."""
-    stmt = (update(ReplyMessage).where(col(ReplyMessage.id) == message_id, col(ReplyMessage.status) == "pending")
+async def claim_message(session: AsyncSession, *, message_id: str, status: str = "pending") -> bool:
+    """pending (or recheck) → sending, by one process only (the conditional UPDATE is the claim)."""
+    stmt = (update(ReplyMessage).where(col(ReplyMessage.id) == message_id, col(ReplyMessage.status) == status)
             .values(status="sending"))
     return bool((await session.exec(stmt)).rowcount)  # type: ignore[call-overload]
+
+
+async def recheck_left_sending(session: AsyncSession) -> int:
+    """Relays a stopped or crashed clock holder left in 'sending' become 'recheck': the next run
+    looks for each at its platform before sending it (or, where it cannot look, never sends it
+    again). Called when a process becomes the clock holder, before its jobs start."""
+    stmt = update(ReplyMessage).where(col(ReplyMessage.status) == "sending").values(status="recheck")
+    return int((await session.exec(stmt)).rowcount)  # type: ignore[call-overload]
 
 
 async def set_status(session: AsyncSession, *, message_id: str, status: str) -> None:

@@ -246,3 +246,89 @@ async def test_a_double_sent_reply_reaches_the_author_once(make_ctx):
     ctx.clock.at = batch_end(ctx.clock.now(), 15)
     assert await send_relays(ctx) == 1
     assert len(inbox.to("bea")) == 1
+
+
+class LookingInbox(Inbox):
+    """A platform that can look a direct message up by its delivery key (as Slack's history can)."""
+
+    can_look = True
+    keys: list[tuple[str, str]] = []
+
+    async def find_direct(self, *, to, delivery_key):
+        return Sent(to.user_id, delivery_key) if (to.user_id, delivery_key) in self.keys else None
+
+    async def send_direct(self, *, to, message, delivery_key):
+        self.keys = [*getattr(self, "keys", []), (to.user_id, delivery_key)]
+        return await super().send_direct(to=to, message=message, delivery_key=delivery_key)
+
+
+async def queue_reply_to_carlos(ctx) -> str:
+    comment_id = await reply_button(ctx, "lead", "words of carlos")
+    form = (await press(ctx, "lead", "reply.start", comment_id)).form
+    await press(ctx, "lead", form.action, form.value, {"text": "Can you tell me more?"})
+    ctx.clock.at = batch_end(ctx.clock.now(), 15)
+    async with ctx.store.session() as session:
+        (row,) = (await session.exec(select(ReplyMessage))).all()
+        return row.id
+
+
+async def crash_after_claiming(ctx, message_id: str) -> None:
+    """What a clock holder that died between its claim and the platform's answer leaves behind."""
+    from storage.queries import replies as rows
+
+    async with ctx.store.session() as session:
+        assert await rows.claim_message(session, message_id=message_id)
+        await session.commit()
+
+
+async def status_of(ctx, message_id: str) -> str:
+    async with ctx.store.session() as session:
+        return (await session.get(ReplyMessage, message_id)).status
+
+
+async def test_a_relay_a_crash_left_half_sent_is_sent_once_by_the_next_clock_holder(make_ctx):
+    from schedules.relays import recover_relays
+
+    ctx = await make_ctx(CONFIG)
+    await closed_round_with_comments(ctx)
+    inbox = ctx.messengers["console"] = LookingInbox()
+    message_id = await queue_reply_to_carlos(ctx)
+    await crash_after_claiming(ctx, message_id)
+    assert await send_relays(ctx) == 0  # nobody sends a claimed row behind its owner's back
+
+    assert await recover_relays(ctx) == 1  # the next holder starts
+    assert await send_relays(ctx) == 1
+    assert await send_relays(ctx) == 0
+    assert [u for u, _ in inbox.sent] == ["carlos"] and await status_of(ctx, message_id) == "sent"
+
+
+async def test_a_half_sent_relay_that_did_land_is_found_and_not_sent_again(make_ctx):
+    from schedules.relays import recover_relays
+
+    ctx = await make_ctx(CONFIG)
+    await closed_round_with_comments(ctx)
+    inbox = ctx.messengers["console"] = LookingInbox()
+    message_id = await queue_reply_to_carlos(ctx)
+    assert await send_relays(ctx) == 1  # it went out, but say the process died before recording it
+    async with ctx.store.session() as session:
+        from storage.queries import replies as rows
+
+        await rows.set_status(session, message_id=message_id, status="sending")
+        await session.commit()
+
+    await recover_relays(ctx)
+    assert await send_relays(ctx) == 1  # found at the platform: recorded as sent
+    assert [u for u, _ in inbox.sent] == ["carlos"]  # once, not twice
+    assert await status_of(ctx, message_id) == "sent"
+
+
+async def test_where_the_platform_cannot_look_a_half_sent_relay_is_never_sent_twice(make_ctx):
+    from schedules.relays import recover_relays
+
+    ctx = await make_ctx(CONFIG)
+    inbox = await closed_round_with_comments(ctx)  # Inbox: can_look is False, like Teams
+    message_id = await queue_reply_to_carlos(ctx)
+    await crash_after_claiming(ctx, message_id)
+    await recover_relays(ctx)
+    assert await send_relays(ctx) == 0
+    assert inbox.to("carlos") == [] and await status_of(ctx, message_id) == "failed"
