@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,8 +28,9 @@ from handlers.messages import (
 )
 from handlers.ports import Actor, Where
 from handlers.safe_text import clean_text
-from storage.models import IMPACT_EFFECTS, EmptyChair, Impact
+from storage.models import IMPACT_EFFECTS, EmptyChair, Followup, Impact
 from storage.queries import chairs as chair_rows
+from storage.queries import followups as followup_rows
 from storage.queries.teams import led_team_ids, team_id_named, team_id_of_channel
 
 logger = logging.getLogger(__name__)
@@ -76,7 +78,7 @@ async def open_chair(
             opened_at=ctx.clock.now(),
         )
         await session.commit()
-        card = await _card(session, chair)
+        card = await chair_card(session, chair)
     logger.info("empty chair opened", extra={"chair_id": chair.id, "conversation": where.conversation})
     return Outcome(posts=[Post(card, chair_id=chair.id)])
 
@@ -143,10 +145,14 @@ async def add_impact(
         chair = await _chair(session, chair_id)
         if chair.closed_at is not None:
             raise Closed("chair.closed")
-        await chair_rows.add_impact(session, chair_id=chair_id, author=actor.user_id, effect=effect, who=who,
-                                    note=note, created_at=ctx.clock.now())
+        now = ctx.clock.now()
+        impact = await chair_rows.add_impact(session, chair_id=chair_id, author=actor.user_id, effect=effect,
+                                             who=who, note=note, created_at=now)
+        if effect == "unknown":  # a follow-up, owned by who added it (`handlers.followups`)
+            await followup_rows.add_followup(session, impact=impact, chair_id=chair_id, owner=actor.key, now=now,
+                                             due_at=now + timedelta(days=ctx.config.pulse.followup_days))
         await session.commit()
-        card = await _card(session, chair)
+        card = await chair_card(session, chair)
     notice = Notice(t("chair.impact_saved", locale), "success")
     outcome = Outcome(reply=Message((notice,), notice.text, locale))
     if chair.message_ref:
@@ -191,7 +197,7 @@ async def close_chair(ctx: Context, actor: Actor, where: Where, *, chair_id: int
         if not claimed:
             raise Closed("chair.closed")
         await session.refresh(chair)
-        card = await _card(session, chair)
+        card = await chair_card(session, chair)
         summary = await _summary(session, chair)
     logger.info("empty chair closed", extra={"chair_id": chair_id})
     outcome = Outcome(update=card, posts=[Post(summary, thread_ref=chair.message_ref)])
@@ -200,16 +206,20 @@ async def close_chair(ctx: Context, actor: Actor, where: Where, *, chair_id: int
     return outcome
 
 
-def _impact_line(impact: Impact, locale: str) -> Text:
+def _impact_line(impact: Impact, locale: str, followup: Followup | None = None) -> Text:
     parts = [t(f"chair.effect.{impact.effect}", locale)]
     if impact.who:
         parts.append(impact.who)
     if impact.note:
         parts.append(impact.note)
+    if followup is not None and followup.resolved_at is not None:
+        parts.append(t("followups.card.learned", locale, note=followup.note))
     return Text(" · ".join(parts), "quote")
 
 
-async def _card(session: AsyncSession, chair: EmptyChair) -> Message:
+async def chair_card(session: AsyncSession, chair: EmptyChair) -> Message:
+    """The chair's card as it reads now: its tally, its latest impacts (and what was learned of
+    each follow-up), its buttons while open."""
     locale = chair.locale
     counts = await chair_rows.tally(session, chair_id=chair.id)  # type: ignore[arg-type]
     blocks: list = [Text(t("chair.title", locale), "heading"), Text(t("chair.question", locale), "strong")]
@@ -217,7 +227,8 @@ async def _card(session: AsyncSession, chair: EmptyChair) -> Message:
         blocks.append(Text(chair.topic, "quote"))
     blocks.append(Facts(tuple((t(f"chair.effect.{e}", locale), str(counts[e])) for e in IMPACT_EFFECTS)))
     recent = await chair_rows.impacts(session, chair_id=chair.id, newest=SHOWN_IMPACTS)  # type: ignore[arg-type]
-    blocks.extend(_impact_line(i, locale) for i in recent)
+    followups = await followup_rows.of_chair(session, chair_id=chair.id)  # type: ignore[arg-type]
+    blocks.extend(_impact_line(i, locale, followups.get(i.id)) for i in recent)  # type: ignore[arg-type]
     if chair.closed_at is None:
         blocks.append(
             Actions(
@@ -246,11 +257,18 @@ async def _summary(session: AsyncSession, chair: EmptyChair) -> Message:
         blocks.append(Facts(tuple((t(f"chair.effect.{e}", locale), str(counts[e])) for e in IMPACT_EFFECTS)))
     impacts = await chair_rows.impacts(session, chair_id=chair.id)  # type: ignore[arg-type]
     unknown = [i for i in impacts if i.effect == "unknown"]
+    followups = await followup_rows.of_chair(session, chair_id=chair.id)  # type: ignore[arg-type]
     if unknown:
         blocks.append(Divider())
         blocks.append(Text(t("chair.followups", locale), "strong"))
         for impact in unknown:
             what = " · ".join(p for p in (impact.who, impact.note) if p) or t("chair.followup_blank", locale)
             blocks.append(Text(t("chair.followup_line", locale, what=what)))
+            followup = followups.get(impact.id)  # type: ignore[arg-type]
+            if followup is not None:  # "I'll find out" and "Resolve" (`handlers.followups`)
+                blocks.append(Actions((
+                    Button(t("followups.take", locale), "followup.take", str(followup.id)),
+                    Button(t("followups.resolve", locale), "followup.resolve", str(followup.id), style="primary"),
+                )))
     return Message(tuple(blocks), fallback=t("chair.summary_title", locale), locale=locale)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 
-from handlers import chairs, privacy
+from handlers import chairs, followups, privacy
 from handlers.context import Context
 from handlers.errors import PulseError
 from handlers.i18n import normalize_locale, t
@@ -76,6 +76,8 @@ async def run_verb(ctx: Context, actor: Actor, where: Where, verb: Verb | None, 
             return Outcome(reply=help_message(verb, await actor_locale(ctx, actor)))
         match verb:
             case Verb.EMPTY_CHAIR:
+                if text.lower() in followups.LIST_WORDS:  # `/empty-chair followups`, not a topic
+                    return await followups.list_open(ctx, actor, where)
                 return await chairs.open_chair(ctx, actor, where, text)
             case Verb.TEAM_PULSE:
                 return await team_pulse(ctx, actor, where, text)

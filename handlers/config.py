@@ -184,6 +184,9 @@ class PulseSection(_Strict):
     # Anonymous replies are relayed in batches of this many minutes: shorter batches make the
     # timing of an author's answer easier to read.
     relay_batch_minutes: int = Field(default=15, ge=1, le=60)
+    # A "we don't know" follow-up is due this many days after it is owned, and reminded again
+    # after as many more (`handlers.followups`).
+    followup_days: int = Field(default=7, ge=1, le=90)
 
     @field_validator("min_group_size")
     @classmethod

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from handlers import chairs, checkins, privacy, replies
+from handlers import chairs, checkins, followups, privacy, replies
 from handlers.commands import HELP_WORDS, Verb, error_outcome, run_verb
 from handlers.context import Context
 from handlers.errors import Invalid, PulseError
@@ -67,6 +67,9 @@ _SLOTS: dict[str, tuple[str, ...]] = {
     "chair.impact": ("chair_id",),
     "chair.impact.submit": ("chair_id",),
     "chair.close": ("chair_id",),
+    "followup.take": ("followup_id",),
+    "followup.resolve": ("followup_id",),
+    "followup.resolve.submit": ("followup_id",),
     "privacy.forget.confirm": (),
     "privacy.forget.cancel": (),
     # "ref" is a random row id (32 hex characters): a frozen comment's, or a reply thread's.
@@ -91,6 +94,7 @@ class Tap:
     round_id: int | None = None
     score: int | None = None
     chair_id: int | None = None
+    followup_id: int | None = None
     ref: str | None = None
     fields: Mapping[str, str] = field(default_factory=dict)
 
@@ -187,6 +191,8 @@ async def _tap(ctx: Context, actor: Actor, where: Where, tap: Tap) -> Outcome:
             case "chair.close":
                 (cid,) = tap.need("chair_id")
                 return await chairs.close_chair(ctx, actor, where, chair_id=cid)
+            case "followup.take" | "followup.resolve" | "followup.resolve.submit":
+                return await _followup_tap(ctx, actor, tap)
             case "privacy.forget.confirm":
                 return await privacy.forget(ctx, actor)
             case "privacy.forget.cancel":
@@ -234,3 +240,15 @@ async def _reply_tap(ctx: Context, actor: Actor, tap: Tap) -> Outcome:
             return await replies.send_answer(ctx, actor, thread_id=ref, text=text)
         case _:
             return await replies.stop(ctx, actor, thread_id=ref)
+
+
+async def _followup_tap(ctx: Context, actor: Actor, tap: Tap) -> Outcome:
+    (fid,) = tap.need("followup_id")
+    match tap.action:
+        case "followup.take":
+            return await followups.take_over(ctx, actor, followup_id=fid)
+        case "followup.resolve":
+            return await followups.resolve_form(ctx, actor, followup_id=fid)
+        case _:
+            return await followups.resolve(ctx, actor, followup_id=fid, effect=tap.fields.get("effect", ""),
+                                           note=tap.fields.get("note", ""))

@@ -162,11 +162,13 @@ class Post:
 
     `chair_id` asks the face to report back where it posted (`chairs.remember_card`), so the
     card can be updated in place later. `thread_ref` posts in the thread of that message.
+    `conversation` posts there instead (a follow-up resolved in a DM answers in its chair's thread).
     """
 
     message: Message
     chair_id: int | None = None
     thread_ref: str | None = None
+    conversation: str | None = None
 
 
 @dataclass

@@ -7,6 +7,7 @@ import logging
 from handlers.checkin_message import mood_label
 from handlers.context import Context
 from handlers.errors import Invalid
+from handlers.followups import hand_back, own_blocks
 from handlers.i18n import SUPPORTED, t
 from handlers.members import actor_locale, find_member, own_keys, upsert_in
 from handlers.messages import Actions, Button, Facts, Message, Notice, Outcome, Text
@@ -57,6 +58,7 @@ async def pulse_me(ctx: Context, actor: Actor) -> Outcome:
         items.append((f"{period} · {team}", " · ".join(parts) or "—"))
     if items:
         blocks.append(Facts(tuple(items)))
+    blocks.extend(await own_blocks(ctx, actor, locale))  # the "we don't know" questions they own
     paused = bool(member and member.paused)
     blocks.append(
         Text(t("me.settings", locale, lang=t(f"lang.{locale}", locale),
@@ -114,6 +116,7 @@ async def forget(ctx: Context, actor: Actor) -> Outcome:
         await delete_member(session, platform=actor.platform, user_id=actor.user_id)
         # Client impacts are an open decision record and stay, but no longer say who wrote them.
         await unsign_impacts(session, author=actor.user_id)
+        await hand_back(session, actor)  # their follow-ups go back to the chair, unowned
         await forget_leader(session, leader=actor.key)  # their dashboard links and sessions
         await session.commit()
     # Deleted rows must not live on in the write-ahead log of a SQLite store (a copy would hold them).

@@ -125,6 +125,18 @@ class ClientPeriod:
 
 
 @dataclass(frozen=True)
+class Followups:
+    """The team's "we don't know" follow-ups: open and overdue now; resolved in the window, and the
+    median days from the question to its answer (None when none was resolved). Not answers: the
+    questions were asked openly in a channel."""
+
+    open: int = 0
+    overdue: int = 0
+    resolved: int = 0
+    median_days: float | None = None
+
+
+@dataclass(frozen=True)
 class Alert:
     """Something a leader should look at: `mood_drop` (value vs baseline) or `low_participation`."""
 
@@ -151,6 +163,7 @@ class TeamReport:
     chairs: Chairs = field(default_factory=Chairs)
     alerts: tuple[Alert, ...] = ()
     client: tuple[ClientPeriod, ...] = ()  # one per period, in the same order
+    followups: Followups = field(default_factory=Followups)
 
     @property
     def latest(self) -> Period | None:

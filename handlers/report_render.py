@@ -14,6 +14,7 @@ from typing import Any
 
 from handlers.client_render import client_csv_rows, client_facts, client_json
 from handlers.figure_text import score_text, withheld_text
+from handlers.followup_render import followups_csv_rows, followups_fact, followups_json
 from handlers.i18n import fmt_date, fmt_number, fmt_percent, t, tn
 from handlers.messages import (
     Actions,
@@ -130,6 +131,7 @@ def team_json(r: TeamReport) -> dict[str, Any]:
         "alerts": [_alert_json(a) for a in r.alerts],
         "failed_deliveries": r.failed_deliveries,
         "maybe_delivered": r.maybe_delivered,
+        "followups": followups_json(r),
     }
 
 
@@ -195,6 +197,7 @@ def _csv_rows(r: TeamReport) -> list[tuple[str, str, str, Any, str]]:
     # The client-connection view, per period, after everything readers already parse.
     for period, metric, value, withheld in client_csv_rows(r):
         add(period, metric, value, withheld)
+    rows.extend((r.team, "", metric, "" if value is None else value, "false") for metric, value in followups_csv_rows(r))
     return rows
 
 
@@ -298,6 +301,7 @@ def _facts(r: TeamReport, locale: str) -> list[tuple[str, str]]:
                   better=fmt_number(c.better, locale), worse=fmt_number(c.worse, locale),
                   no_change=fmt_number(c.no_change, locale), unknown=fmt_number(c.unknown, locale))
     items.append((t("reports.label.empty_chair", locale), chair))
+    items.append(followups_fact(r, locale))
     if r.failed_deliveries:
         items.append((t("reports.label.failed", locale), fmt_number(r.failed_deliveries, locale)))
     if r.maybe_delivered:

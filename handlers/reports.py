@@ -26,6 +26,7 @@ from typing import Any
 from handlers.closing import close_due_rounds
 from handlers.context import Context
 from handlers.errors import Invalid, NotFound
+from handlers.followup_figures import followup_figures
 from handlers.periods import as_utc
 from handlers.report_model import (
     SUPPRESSED,
@@ -34,6 +35,7 @@ from handlers.report_model import (
     ClientPeriod,
     CompanyReport,
     Enps,
+    Followups,
     Mood,
     Pending,
     Period,
@@ -41,6 +43,7 @@ from handlers.report_model import (
     Suppressed,
     TeamReport,
 )
+from storage.queries.followups import Resolved
 from storage.queries.reports import (
     ChairTime,
     ReportRow,
@@ -151,12 +154,16 @@ def _alerts(periods: list[Period]) -> tuple[Alert, ...]:
 CUSTOMER_DRIVER = "customer"  # the driver bank's "I feel connected to our clients" (handlers.drivers)
 
 
-def _client(periods: tuple[Period, ...], chairs: list[ChairTime]) -> tuple[ClientPeriod, ...]:
+def _client(periods: tuple[Period, ...], chairs: list[ChairTime],
+            resolved: list[Resolved] | None = None) -> tuple[ClientPeriod, ...]:
     """Per period: its customer-driver score (already guarded) beside the chairs opened from its
-    start to the next period's (the last one's until now), and how many got a client impact."""
+    start to the next period's (the last one's until now), how many got a client impact, and the
+    follow-ups resolved in the same span."""
     out: list[ClientPeriod] = []
     starts = [p.start for p in periods]
     i = 0
+    done = resolved or []
+    j = 0
     for n, p in enumerate(periods):
         end = starts[n + 1] if n + 1 < len(starts) else None
         while i < len(chairs) and as_utc(chairs[i].opened_at) < p.start:
@@ -166,8 +173,14 @@ def _client(periods: tuple[Period, ...], chairs: list[ChairTime]) -> tuple[Clien
             opened += 1
             with_impact += chairs[i].with_impact
             i += 1
+        while j < len(done) and as_utc(done[j].resolved_at) < p.start:
+            j += 1
+        answered = 0
+        while j < len(done) and (end is None or as_utc(done[j].resolved_at) < end):
+            answered += 1
+            j += 1
         out.append(ClientPeriod(p.period, p.driver_score if p.driver == CUSTOMER_DRIVER else None,
-                                opened, with_impact))
+                                opened, with_impact, answered))
     return tuple(out)
 
 
@@ -242,6 +255,8 @@ async def build_report(ctx: Context, *, teams: list[str] | None, weeks: int = DE
             for chair in await chair_times(conn, team_ids=[tid for tid, rs in shown.items() if rs],
                                            since=min(firsts), until=now):
                 chair_rows[chair.team_id].append(chair)
+        since = min(firsts) if firsts else now - timedelta(weeks=weeks)
+        followups = await followup_figures(conn, team_ids=list(names), since=since, now=now)
     reports = []
     starts: dict[datetime, datetime] = {}
     for tid, name in sorted(names.items(), key=lambda kv: kv[1]):
@@ -252,7 +267,9 @@ async def build_report(ctx: Context, *, teams: list[str] | None, weeks: int = DE
             periods=window, drivers=_drivers(shown[tid], k),
             enps=_enps(shown[tid], k), comments=tuple(comments.get(tid, ())),
             comment_ids=tuple(comment_ids.get(tid, ())),
-            chairs=chairs[tid], alerts=_alerts(periods), client=_client(window, chair_rows.get(tid, [])),
+            chairs=chairs[tid], alerts=_alerts(periods),
+            client=_client(window, chair_rows.get(tid, []), followups.resolved.get(tid)),
+            followups=followups.figures.get(tid, Followups()),
         ))
     logger.info("report built", extra={"teams": len(reports), "weeks": weeks, "rounds": len(rows)})
     return CompanyReport(now, weeks, k, tuple(reports))

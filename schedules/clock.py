@@ -32,6 +32,7 @@ from handlers.retention import purge_expired
 from schedules import jobs, timing
 from schedules.clock_lock import ClockLock
 from schedules.digest import send_digests
+from schedules.followups import send_followup_reminders
 from schedules.meetings import meeting_places, meeting_timezone, post_meeting_chair
 from schedules.outbox import Sender
 from schedules.relays import recover_relays, send_relays
@@ -126,6 +127,9 @@ async def build_scheduler(
     # Every minute: a batch's relays go out within a minute of its end (`[pulse] relay_batch_minutes`).
     scheduler.add_job(send_relays, IntervalTrigger(minutes=1), args=(ctx,), id="replies.relay",
                       name="relay anonymous replies whose batch has ended", **first)
+    # Follow-up owners are reminded when due and once more after `[pulse] followup_days` (no third).
+    scheduler.add_job(send_followup_reminders, IntervalTrigger(seconds=REMIND_EVERY.total_seconds()), args=(ctx,),
+                      id="followup.remind", name="remind follow-up owners when due (twice at most)", **first)
     scheduler.add_job(purge_expired, IntervalTrigger(hours=6), args=(ctx,), id="retention.purge",
                       name="delete raw answers past retention_months (figures stay)", **first)
     scheduler.add_job(refresh_openings, IntervalTrigger(seconds=ZONES_EVERY.total_seconds()),

@@ -54,6 +54,8 @@ def team_line(report: TeamReport, locale: str) -> str:
     parts = [mood, participation]
     if report.alerts:
         parts.append(tn("digest.alerts", len(report.alerts), locale))
+    if report.followups.overdue:  # "we don't know" questions past their due date
+        parts.append(tn("followups.digest.overdue", report.followups.overdue, locale))
     return t("digest.team_line", locale, team=report.team, period=period.period, facts=" · ".join(parts))
 
 

@@ -327,3 +327,28 @@ class ReplyMessage(SQLModel, table=True):
     text: str = Field(default="", sa_column=Column(Text, nullable=False))
     due_at: datetime = Field(sa_column=_ts(False))
     status: str = Field(default="pending", max_length=16)
+
+
+class Followup(SQLModel, table=True):
+    """A "we don't know" impact of an empty chair, kept open until someone finds out.
+
+    `owner` is the "platform:id" of who added the impact or last pressed "I'll find out"; NULL
+    when nobody owns it (its owner was forgotten). `due_at` is counted from `owned_at`
+    (`[pulse] followup_days`). `reminders` (0, 1 or 2) is claimed before each reminder is sent, so
+    none goes twice; `console_seen` is how many of them a console owner has been shown. Like the
+    impact it follows, it is an open decision record of a channel, not an answer.
+    """
+
+    __table_args__ = (Index("ix_followup_open_due", "resolved_at", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    impact_id: int = Field(foreign_key="impact.id", unique=True, ondelete="CASCADE")
+    chair_id: int = Field(foreign_key="empty_chair.id", index=True, ondelete="CASCADE")
+    owner: str | None = Field(default=None, max_length=200, index=True)
+    created_at: datetime = Field(sa_column=_ts(False))
+    owned_at: datetime = Field(sa_column=_ts(False))
+    due_at: datetime = Field(sa_column=_ts(False))
+    reminders: int = 0
+    console_seen: int = 0
+    resolved_at: datetime | None = Field(default=None, sa_column=_ts())
+    effect: str | None = Field(default=None, max_length=16)  # what was learned: better, worse, no_change
+    note: str = Field(default="", max_length=1000)

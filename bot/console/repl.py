@@ -13,7 +13,7 @@ from datetime import datetime
 
 from bot.console.render import render
 from bot.console.surface import ConsoleSurface
-from handlers import checkins, replies
+from handlers import checkins, followups, replies
 from handlers.commands import error_outcome
 from handlers.config import TeamConfig
 from handlers.context import Context
@@ -76,8 +76,10 @@ class ConsoleChat:
         return bool(open_ones) or letters
 
     async def show_letters(self) -> bool:
-        """Anonymous replies relayed to this person since last shown (`handlers.replies`); False if none."""
+        """Anonymous replies relayed to this person since last shown (`handlers.replies`) and follow-up
+        reminders the clock sent them (`handlers.followups`); False if none."""
         letters = await replies.console_letters(self.ctx, self.actor)
+        letters += await followups.console_reminders(self.ctx, self.actor)
         for letter in letters:
             self.apply_letter(letter)
         return bool(letters)

@@ -90,7 +90,8 @@ class SlackSurface:
     async def post(self, post: Post) -> Sent | None:
         """A visible message in the request's conversation; a bot not in the channel says so."""
         try:
-            return await self.rt.messenger.post(conversation=self.where.conversation, message=post.message,
+            return await self.rt.messenger.post(conversation=post.conversation or self.where.conversation,
+                                                message=post.message,
                                                 thread_ref=post.thread_ref, workspace=self.actor.workspace)
         except SendError as exc:
             logger.warning("post failed", extra={"error": exc.reason})

@@ -52,7 +52,7 @@ class _Turn:
         return base_conversation(self.context.activity.conversation.id)
 
     async def post(self, post: Post) -> Sent | None:
-        return await self.messenger.post(conversation=self.conversation, message=post.message,
+        return await self.messenger.post(conversation=post.conversation or self.conversation, message=post.message,
                                          thread_ref=post.thread_ref)
 
     async def edit(self, edit: Edit) -> None:

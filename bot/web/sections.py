@@ -13,6 +13,7 @@ from bot.web.charts import enps_svg, heatmap_svg
 from handlers.client_render import client_rows
 from handlers.drivers import BANK
 from handlers.figure_text import score_text
+from handlers.followup_render import followups_items
 from handlers.i18n import fmt_number, fmt_percent, t
 from handlers.report_render import driver_label, enps_text, signed_text
 from handlers.reports import TeamReport
@@ -72,6 +73,7 @@ def chairs(team: TeamReport, locale: str) -> dict[str, Any]:
                      for effect in IMPACT_EFFECTS)
         # The report's "open unknowns": every "we don't know" is a question still to find out.
         items.append((t("dashboard.chairs.open_unknowns", locale), fmt_number(c.unknown, locale)))
+    items.extend(followups_items(team, locale))  # open, overdue, resolved, median days to resolve
     return {"title": t("reports.label.empty_chair", locale), "items": items}
 
 

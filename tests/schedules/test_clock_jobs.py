@@ -41,7 +41,7 @@ async def test_jobs_have_stable_ids_built_from_the_config(tmp_path):
     scheduler = await build_scheduler(ctx)
     assert sorted(job.id for job in scheduler.get_jobs()) == [
         "checkin.close", "checkin.open:soporte", "checkin.remind", "checkin.zones", "digest.weekly",
-        "meeting.chair:slack:C0WEEKLY", "replies.relay", "retention.purge",
+        "followup.remind", "meeting.chair:slack:C0WEEKLY", "replies.relay", "retention.purge",
     ]
     await ctx.store.dispose()
 
