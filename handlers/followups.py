@@ -33,11 +33,11 @@ from handlers.messages import (
     Post,
     Text,
 )
+from handlers.periods import as_utc
 from handlers.ports import Actor, Where
 from handlers.safe_text import clean_text
 from storage.models import Impact
 from storage.queries import followups as rows
-from storage.queries.members import find_member as member_row
 from storage.queries.teams import led_team_ids
 
 logger = logging.getLogger(__name__)
@@ -164,26 +164,22 @@ async def resolve(ctx: Context, actor: Actor, *, followup_id: int, effect: str, 
     return outcome
 
 
-async def owner_name(session: AsyncSession, owner: str | None, actor: Actor, locale: str) -> str:
-    """How a list names an owner: "you", their name where the bot knows it, else their id; or nobody."""
+def owner_text(owner: str | None, actor: Actor, locale: str) -> str:
+    """How a list says who owns it: "you", "a colleague" or nobody yet. Never a name or an id: the
+    chair's card does not sign impacts either, and a leader's list must not either."""
     if owner is None:
         return t("followups.nobody", locale)
-    if owner == actor.key:
-        return t("followups.you", locale)
-    platform, _, user_id = owner.partition(":")
-    member = await member_row(session, platform=platform, user_id=user_id)
-    return member.name if member is not None and member.name else user_id
+    return t("followups.you" if owner == actor.key else "followups.someone", locale)
 
 
-async def _lines(session: AsyncSession, places: list[rows.Place], actor: Actor, locale: str,
-                 now: datetime) -> list[Block]:
+def _lines(places: list[rows.Place], actor: Actor, locale: str, now: datetime) -> list[Block]:
     blocks: list[Block] = []
     for place in places[:SHOWN]:
         f = place.followup
         topic = place.chair.topic or t("followups.no_topic", locale)
         blocks.append(Text(t("followups.line", locale, what=what_of(place.impact, locale), topic=topic), "quote"))
-        key = "followups.owner_overdue" if f.due_at <= now else "followups.owner_due"
-        blocks.append(Text(t(key, locale, owner=await owner_name(session, f.owner, actor, locale),
+        key = "followups.owner_overdue" if as_utc(f.due_at) <= now else "followups.owner_due"
+        blocks.append(Text(t(key, locale, owner=owner_text(f.owner, actor, locale),
                              date=fmt_date(f.due_at, locale)), "muted"))
         blocks.append(buttons(f.id, locale, take=f.owner != actor.key))  # type: ignore[arg-type]
     if len(places) > SHOWN:
@@ -209,7 +205,7 @@ async def list_open(ctx: Context, actor: Actor, where: Where) -> Outcome:
         blocks: list[Block] = [Text(t("followups.list.title", locale), "heading")]
         if not places:
             blocks.append(Text(t("followups.list.none" if here or led else "followups.list.where", locale)))
-        blocks.extend(await _lines(session, places, actor, locale, now))
+        blocks.extend(_lines(places, actor, locale, now))
     return Outcome(reply=Message(tuple(blocks), t("followups.list.title", locale), locale))
 
 
@@ -220,7 +216,7 @@ async def own_blocks(ctx: Context, actor: Actor, locale: str) -> list[Block]:
         if not places:
             return []
         return [Text(t("followups.me.title", locale), "strong"),
-                *await _lines(session, places, actor, locale, ctx.clock.now())]
+                *_lines(places, actor, locale, ctx.clock.now())]
 
 
 def reminder_message(place: rows.Place, *, second: bool, locale: str) -> Message:

@@ -38,10 +38,11 @@ def digest_is_due(now: datetime, tz: str) -> bool:
 
 
 def team_line(report: TeamReport, locale: str) -> str:
-    """One line per team: latest mood (or withheld), participation, alerts."""
+    """One line per team: latest mood (or withheld), participation, alerts, overdue follow-ups."""
     period = report.latest
+    overdue = tn("followups.digest.overdue", report.followups.overdue, locale) if report.followups.overdue else ""
     if period is None:
-        return t("digest.no_rounds", locale, team=report.team)
+        return " · ".join(p for p in (t("digest.no_rounds", locale, team=report.team), overdue) if p)
     if isinstance(period.mood, Mood):
         mood = t("digest.mood", locale, mean=fmt_number(period.mood.mean, locale, 1))
     else:
@@ -54,8 +55,8 @@ def team_line(report: TeamReport, locale: str) -> str:
     parts = [mood, participation]
     if report.alerts:
         parts.append(tn("digest.alerts", len(report.alerts), locale))
-    if report.followups.overdue:  # "we don't know" questions past their due date
-        parts.append(tn("followups.digest.overdue", report.followups.overdue, locale))
+    if overdue:  # "we don't know" questions of the empty chair past their due date
+        parts.append(overdue)
     return t("digest.team_line", locale, team=report.team, period=period.period, facts=" · ".join(parts))
 
 
