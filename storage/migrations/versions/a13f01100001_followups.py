@@ -55,7 +55,7 @@ def _backfill(followup: sa.Table) -> None:
     """Every "we don't know" impact already stored becomes an open follow-up of its author."""
     bind = op.get_bind()
     impact = sa.table("impact", sa.column("id"), sa.column("chair_id"), sa.column("author"),
-                      sa.column("effect"), sa.column("created_at"))
+                      sa.column("effect"), sa.column("created_at", sa.DateTime(timezone=True)))
     chair = sa.table("empty_chair", sa.column("id"), sa.column("platform"))
     rows = bind.execute(
         sa.select(impact.c.id, impact.c.chair_id, impact.c.author, impact.c.created_at, chair.c.platform)
