@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.context import Context
 from handlers.errors import Closed, Invalid, NotAllowed, NotFound
 from handlers.i18n import t
-from handlers.members import actor_locale
+from handlers.members import actor_locale, upsert_member
 from handlers.messages import (
     Actions,
     Button,
@@ -141,6 +141,8 @@ async def add_impact(
     if len(note) > NOTE_LIMIT:
         raise Invalid("chair.note_too_long", limit=NOTE_LIMIT, length=len(note))
     locale = await actor_locale(ctx, actor)
+    if effect == "unknown":
+        await upsert_member(ctx, actor)  # its follow-up's owner must be reachable for the reminder
     async with ctx.store.session() as session:
         chair = await _chair(session, chair_id)
         if chair.closed_at is not None:

@@ -18,7 +18,7 @@ from handlers import chairs
 from handlers.context import Context
 from handlers.errors import Closed, Invalid, NotAllowed, NotFound
 from handlers.i18n import fmt_date, t, tn
-from handlers.members import actor_locale, find_member, member_locale
+from handlers.members import actor_locale, find_member, member_locale, upsert_member
 from handlers.messages import (
     Actions,
     Block,
@@ -81,6 +81,7 @@ def buttons(followup_id: int, locale: str, *, take: bool = True) -> Actions:
 
 async def take_over(ctx: Context, actor: Actor, *, followup_id: int) -> Outcome:
     """"I'll find out": the actor owns it from now, due `followup_days` from now, reminded afresh."""
+    await upsert_member(ctx, actor)  # the new owner must be reachable for the reminder
     locale = await actor_locale(ctx, actor)
     now = ctx.clock.now()
     async with ctx.store.session() as session:
