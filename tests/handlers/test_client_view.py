@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
 from handlers.context import Context
 from handlers.report_render import report_csv, report_json, report_text
 from handlers.reports import SUPPRESSED, Score, build_report
-from storage.models import EmptyChair, Impact
+from storage.models import EmptyChair, Followup, Impact
 from tests.handlers.test_reports import NOW, P, seed_team
 
 
@@ -71,7 +72,7 @@ async def test_json_csv_and_text_carry_the_view_and_no_withheld_number(seeded):
     assert view[1]["customer"] == {"suppressed": False, "mean": 4.4, "respondents": 5}
     assert view[2]["customer"] == {"suppressed": True}
     assert view[0]["share_with_impact"] == pytest.approx(0.667)
-    assert [v["followups_resolved"] for v in view] == [0, 0, 0]
+    assert [v["followups_resolved"] for v in view] == [0, 0, 0]  # none resolved (see the test below)
 
     rows = {(r[1], r[2]): r[3:] for r in (line.split(",") for line in report_csv(report).splitlines()[1:])}
     assert rows[("2026-W47", "client_customer_score")] == ["4.4", "false"]
@@ -93,3 +94,31 @@ async def test_a_team_without_rounds_has_no_view(ctx):
     team = (await build_report(ctx, teams=["vacio"])).teams[0]
     assert team.client == () and report_json(await build_report(ctx, teams=["vacio"]))["teams"][0][
         "client_connection"] == []
+
+
+async def test_follow_ups_resolved_count_in_the_period_they_were_resolved_in(seeded):
+    async with seeded.store.session() as s:
+        unknown = (await s.exec(select(Impact).where(Impact.effect == "unknown"))).one()  # W46's
+        chair = EmptyChair(platform="console", conversation="c", team_id=(await s.get(EmptyChair, unknown.chair_id)).team_id,
+                           opened_by="u", opened_at=day(11, 2))
+        s.add(chair)
+        await s.flush()
+        others = [Impact(chair_id=chair.id, author="u", effect="unknown", created_at=day(11, 2)) for _ in range(3)]
+        s.add_all(others)
+        await s.flush()
+        for impact, resolved in ((unknown, day(11, 18)), (others[0], NOW - timedelta(hours=2)),
+                                 (others[1], day(11, 3)), (others[2], None)):  # before the window; still open
+            s.add(Followup(impact_id=impact.id, chair_id=impact.chair_id, owner="console:u",
+                           created_at=impact.created_at, owned_at=impact.created_at,
+                           due_at=impact.created_at + timedelta(days=7), resolved_at=resolved,
+                           effect=None if resolved is None else "better", note=""))
+        await s.commit()
+    report = await build_report(seeded, teams=["soporte"])
+    team = report.teams[0]
+    assert [c.followups_resolved for c in team.client] == [0, 1, 1]  # W47 and W48
+    view = report_json(report)["teams"][0]["client_connection"]
+    assert [v["followups_resolved"] for v in view] == [0, 1, 1]
+    rows = {(r[1], r[2]): r[3:] for r in (line.split(",") for line in report_csv(report).splitlines()[1:])}
+    assert rows[("2026-W47", "client_followups_resolved")] == ["1", "false"]
+    assert "with client impacts · 1 follow-up resolved" in report_text(report, "en").split("2026-W48: client")[1]
+    assert (team.followups.open, team.followups.resolved) == (1, 2)

@@ -8,8 +8,8 @@ import json
 
 from sqlmodel import select
 
-from handlers.privacy import forget
 from handlers.ports import Actor
+from handlers.privacy import forget
 from handlers.reports import build_report
 from schedules.followups import send_followup_reminders
 from storage.models import EmptyChair, Followup

@@ -15,7 +15,7 @@ from bot.app import Faces, build_web_app
 from handlers.context import Context
 from handlers.dashboard import issue_link
 from handlers.ports import Actor
-from storage.models import Delivery, EmptyChair, Impact, Member, Response, Round, Team
+from storage.models import Delivery, EmptyChair, Followup, Impact, Member, Response, Round, Team
 from tests.context import START
 
 LEAD = Actor(platform="console", user_id="lead")
@@ -62,6 +62,14 @@ async def seed(ctx: Context) -> None:
         await s.flush()
         for chair, effects in zip(chairs, (["better", "unknown"], ["worse", "better"], []), strict=True):
             s.add_all(Impact(chair_id=chair.id, author="u", effect=e, created_at=START) for e in effects)
+        await s.flush()
+        # The "we don't know" of the chair two days back was found out a day later (in W47); its
+        # impact still says "we don't know" here, so the chair's own figures above stay as they were.
+        unknown = (await s.exec(select(Impact).where(Impact.effect == "unknown"))).one()
+        s.add(Followup(impact_id=unknown.id, chair_id=unknown.chair_id, owner="console:u",
+                       created_at=START - timedelta(days=2), owned_at=START - timedelta(days=2),
+                       due_at=START + timedelta(days=5), resolved_at=START - timedelta(days=1),
+                       effect="better", note="asked them"))
         await s.commit()
 
 
@@ -163,3 +171,15 @@ async def test_the_client_connection_view_sets_each_periods_score_beside_its_cha
     assert "This week I knew how my work affected our clients." in view
     es = section(await page(client, "es"), "client-h")
     assert "Conexión con el cliente" in es and "no se preguntó este periodo" in es
+    # The follow-ups resolved, in the period they were resolved in (W47), in the last column.
+    resolved = re.findall(r'<tr><th scope="row">([^<]+)</th>(?:<td>[^<]+</td>){3}<td>([^<]+)</td></tr>', view)
+    assert resolved == [("2026-W45", "0"), ("2026-W46", "0"), ("2026-W47", "1")]
+
+
+async def test_the_empty_chair_section_shows_the_follow_ups_open_overdue_resolved_and_median(client):
+    chairs = section(await page(client, "en"), "chairs-h")
+    for label, value in (("Open follow-ups", "0"), ("Overdue follow-ups", "0"), ("Follow-ups resolved", "1"),
+                         ("Median time to resolve", "1.0 days")):
+        assert f"<dt>{label}</dt><dd>{value}</dd>" in chairs, label
+    es = section(await page(client, "es"), "chairs-h")
+    assert "<dt>Seguimientos resueltos</dt><dd>1</dd>" in es and "1,0 días" in es
