@@ -231,3 +231,20 @@ def test_followup_days_defaults_to_7_and_a_bad_value_names_the_file_and_key():
         with pytest.raises(ConfigError) as error:
             parse_config({"pulse": {"followup_days": wrong}}, "conf/pulse.toml")
         assert str(error.value).startswith(f"conf/pulse.toml: pulse.followup_days = {wrong!r}:")
+
+
+async def test_trust_nothing_a_leader_reads_of_follow_ups_names_a_member_or_a_moment(ctx):
+    """The report's follow-up figures and a leader's list carry counts, dates and the chair's own
+    words: no member id or name, no time of day."""
+    _, fid = await chair_with_unknown(ctx)
+    ctx.clock.move(days=1, hours=3, minutes=17)
+    await handle(ctx, who("carlos"), ROOM, Tap.parse("followup.take", str(fid)))
+    await chair_with_unknown(ctx, who_="retail")
+    ctx.clock.move(days=9)
+    report = await build_report(ctx, teams=["soporte"], weeks=4)
+    seen = [str(report_json(report)["teams"][0]["followups"]), report_csv(report), report_text(report, "en"),
+            plain_text((await handle(ctx, who("lead"), DM, Command.parse("empty-chair", "followups"))).reply)]
+    for text in seen:
+        for name in ("ana", "carlos", "console:"):
+            assert name not in text, (name, text)
+        assert ":17" not in text  # the take-over's time of day is nowhere
