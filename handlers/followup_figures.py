@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.periods import as_utc
 from handlers.report_model import Followups
-from storage.queries.followups import Resolved, resolved_since, team_counts
+from storage.queries.followups import Resolved, report_figures
 
 DAY = 86400.0
 
@@ -32,14 +32,17 @@ class FollowupFigures:
 async def followup_figures(conn: AsyncConnection, *, team_ids: list[int], since: datetime,
                            now: datetime) -> FollowupFigures:
     """Open and overdue follow-ups of each team now; those resolved from `since` to `now`, and the median."""
-    counts = {c.team_id: c for c in await team_counts(conn, team_ids=team_ids, now=now)}
+    counts: dict[int, tuple[int, int]] = {}
     resolved: dict[int, list[Resolved]] = defaultdict(list)
-    for row in await resolved_since(conn, team_ids=team_ids, since=since, until=now):
-        resolved[row.team_id].append(row)
+    for row in await report_figures(conn, team_ids=team_ids, since=since, now=now):
+        if row.open is not None:
+            counts[row.team_id] = (int(row.open), int(row.overdue or 0))
+        elif row.created_at is not None and row.resolved_at is not None:
+            resolved[row.team_id].append(Resolved(row.team_id, row.created_at, row.resolved_at))
     out = FollowupFigures(resolved=dict(resolved))
     for tid in team_ids:
-        c, done = counts.get(tid), resolved.get(tid, [])
+        (n, overdue), done = counts.get(tid, (0, 0)), resolved.get(tid, [])
         spans = [(as_utc(r.resolved_at) - as_utc(r.created_at)).total_seconds() / DAY for r in done]
-        out.figures[tid] = Followups(open=c.open if c else 0, overdue=c.overdue if c else 0,
-                                     resolved=len(done), median_days=median(spans) if spans else None)
+        out.figures[tid] = Followups(open=n, overdue=overdue, resolved=len(done),
+                                     median_days=median(spans) if spans else None)
     return out

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import DateTime, Integer, and_, case, func, null, or_, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select, update
@@ -146,14 +146,6 @@ async def hand_back(session: AsyncSession, *, owner: str) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-class TeamCounts(NamedTuple):
-    """A team's open follow-ups now, and how many of them are past their due date."""
-
-    team_id: int
-    open: int
-    overdue: int
-
-
 class Resolved(NamedTuple):
     """One resolved follow-up of a team: when it was raised and when it was resolved."""
 
@@ -162,24 +154,36 @@ class Resolved(NamedTuple):
     resolved_at: datetime
 
 
-async def team_counts(conn: AsyncConnection, *, team_ids: list[int], now: datetime) -> list[TeamCounts]:
-    """Open and overdue follow-ups per team (open ones whatever their age: they are still questions)."""
-    if not team_ids:
-        return []
-    stmt = (sa_select(CHAIR.c.team_id, func.count(), func.sum(case((FUP.c.due_at < now, 1), else_=0)))
-            .select_from(FUP.join(CHAIR, CHAIR.c.id == FUP.c.chair_id))
-            .where(CHAIR.c.team_id.in_(team_ids), FUP.c.resolved_at.is_(None))
-            .group_by(CHAIR.c.team_id))
-    return [TeamCounts(t, int(n), int(o or 0)) for t, n, o in (await conn.execute(stmt)).all()]
+class FigureRow(NamedTuple):
+    """One row of `report_figures`: a team's open count (`open` set, times NULL), or one follow-up it
+    resolved in the window (`open` NULL, its times set)."""
+
+    team_id: int
+    open: int | None
+    overdue: int | None
+    created_at: datetime | None
+    resolved_at: datetime | None
 
 
-async def resolved_since(conn: AsyncConnection, *, team_ids: list[int], since: datetime,
-                         until: datetime) -> list[Resolved]:
-    """Follow-ups of `team_ids` resolved from `since` to `until`, by team then time of resolution."""
+async def report_figures(conn: AsyncConnection, *, team_ids: list[int], since: datetime,
+                         now: datetime) -> list[FigureRow]:
+    """In one statement (the report's query budget): per team, its open follow-ups and how many are
+    past due, counted by SQL; then each follow-up it resolved from `since` to `now`, by team and
+    time of resolution (for the median and the client view's periods)."""
     if not team_ids:
         return []
-    stmt = (sa_select(CHAIR.c.team_id, FUP.c.created_at, FUP.c.resolved_at)
-            .select_from(FUP.join(CHAIR, CHAIR.c.id == FUP.c.chair_id))
-            .where(CHAIR.c.team_id.in_(team_ids), FUP.c.resolved_at >= since, FUP.c.resolved_at <= until)
-            .order_by(CHAIR.c.team_id, FUP.c.resolved_at))
-    return [Resolved(*row) for row in (await conn.execute(stmt)).all()]
+    joined = FUP.join(CHAIR, CHAIR.c.id == FUP.c.chair_id)
+    no_time = null().cast(DateTime(timezone=True))
+    no_count = null().cast(Integer)
+    counts = (sa_select(CHAIR.c.team_id, func.count().label("open"),
+                        func.sum(case((FUP.c.due_at < now, 1), else_=0)).label("overdue"),
+                        no_time.label("created_at"), no_time.label("resolved_at"))
+              .select_from(joined)
+              .where(CHAIR.c.team_id.in_(team_ids), FUP.c.resolved_at.is_(None))
+              .group_by(CHAIR.c.team_id))
+    resolved = (sa_select(CHAIR.c.team_id, no_count, no_count, FUP.c.created_at, FUP.c.resolved_at)
+                .select_from(joined)
+                .where(CHAIR.c.team_id.in_(team_ids), FUP.c.resolved_at >= since, FUP.c.resolved_at <= now))
+    union = union_all(counts, resolved).subquery()
+    stmt = sa_select(union).order_by(union.c.team_id, union.c.resolved_at)
+    return [FigureRow(*row) for row in (await conn.execute(stmt)).all()]
