@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from handlers.client_render import client_csv_rows, client_facts, client_json
+from handlers.commitment_render import commitment_facts, commitments_csv_rows, commitments_json
 from handlers.figure_text import score_text, withheld_text
 from handlers.i18n import fmt_date, fmt_number, fmt_percent, t, tn
 from handlers.messages import (
@@ -130,6 +131,7 @@ def team_json(r: TeamReport) -> dict[str, Any]:
         "alerts": [_alert_json(a) for a in r.alerts],
         "failed_deliveries": r.failed_deliveries,
         "maybe_delivered": r.maybe_delivered,
+        "commitments": commitments_json(r),  # last: readers of the keys above see what they saw before
     }
 
 
@@ -193,7 +195,7 @@ def _csv_rows(r: TeamReport) -> list[tuple[str, str, str, Any, str]]:
             e = p.enps
             add(p.period, "period_enps", _r(e.score, 1) if isinstance(e, Enps) else None, not isinstance(e, Enps))
     # The client-connection view, per period, after everything readers already parse.
-    for period, metric, value, withheld in client_csv_rows(r):
+    for period, metric, value, withheld in client_csv_rows(r) + commitments_csv_rows(r):
         add(period, metric, value, withheld)
     return rows
 
@@ -323,6 +325,9 @@ def _team_blocks(r: TeamReport, locale: str, png: bytes | None = None, *, replie
     if client and r.client:  # text only: chat stays short, the dashboard has it as a table
         blocks.append(Text(t("reports.client.title", locale), "strong"))
         blocks.append(Facts(client_facts(r, locale)))
+    if client and r.commitments:
+        blocks.append(Text(t("commitment.report.title", locale), "strong"))
+        blocks.append(Facts(commitment_facts(r, locale)))
     if r.comments:
         blocks.append(Text(t("reports.comments", locale), "strong"))
         for i, c in enumerate(r.comments[:TEXT_COMMENTS]):

@@ -117,7 +117,7 @@ async def test_a_copy_of_the_store_cannot_link_an_answer_to_a_member_or_a_moment
     assert after["member"] == before["member"]  # nor does the member's row (no write beside an answer)
     responses = after["response"]
     assert len(responses) == len(MEMBERS)
-    allowed = {"round_id", "mood", "driver", "driver_score", "enps", "comment"}
+    allowed = {"round_id", "mood", "driver", "driver_score", "enps", "comment", "focus_score"}
     assert set(responses[0]) - allowed == {"id", "respondent_key"}  # no time column at all
     elsewhere = {repr(v) for name, rows in after.items() if name != "response" for row in rows for v in row.values()}
     for row in responses:
