@@ -127,7 +127,9 @@ async def note_target(session: AsyncSession, ctx: Context, note: CommitmentNote)
         member, to = await _leader(session, rest)
     if to is None:
         return None
-    return Target(**what, locale=await member_locale(session, ctx, member, team), to=to)  # type: ignore[arg-type]
+    # A leader reads their own language (as when they act); a member, theirs, else their team's.
+    locale = await member_locale(session, ctx, member, team if scheme == "m" else None)
+    return Target(**what, locale=locale, to=to)  # type: ignore[arg-type]
 
 
 async def target_message(ctx: Context, target: Target) -> Message:
