@@ -31,8 +31,10 @@ def checkin_message(
     notice: Notice | None = None,
     reminder: bool = False,
     min_group_size: int = 5,
+    focus: str | None = None,
 ) -> Message:
-    """Mood as five buttons worst first, the round's driver statement, eNPS when due, a comment."""
+    """Mood as five buttons worst first, the round's driver statement, eNPS when due, the follow-up of
+    the leaders' last commitment (`focus`, a driver) when there is one, a comment."""
     rid = rnd.id
     mood = response.mood if response else None
     score = response.driver_score if response else None
@@ -78,6 +80,20 @@ def checkin_message(
                 high_label=t("enps.high", locale),
             )
         )
+    if focus is not None:
+        improved = response.focus_score if response else None
+        blocks.append(
+            Question(
+                prompt=t("commitment.followup", locale, focus=t(f"driver.short.{focus}", locale)),
+                buttons=tuple(
+                    Button(t(f"commitment.improved.{n}", locale), "checkin.focus", f"{rid}:{n}",
+                           selected=improved == n)
+                    for n in range(1, 6)
+                ),
+                low_label=t("commitment.improved.1", locale),
+                high_label=t("commitment.improved.5", locale),
+            )
+        )
     if response is not None and response.comment:
         blocks.append(Text(response.comment, "quote"))
     label = "checkin.comment_edit" if response is not None and response.comment else "checkin.comment_add"
@@ -102,6 +118,8 @@ def recorded_notice(response: Response, locale: str, closes: str) -> Notice:
         parts.append(t("recorded.driver", locale, label=t(f"agree.{response.driver_score}", locale)))
     if response.enps is not None:
         parts.append(t("recorded.enps", locale, n=response.enps))
+    if response.focus_score is not None:
+        parts.append(t("commitment.recorded", locale, label=t(f"commitment.improved.{response.focus_score}", locale)))
     if response.comment:
         parts.append(t("recorded.comment", locale))
     return Notice(t("recorded.summary", locale, what="; ".join(parts), date=closes), "success")

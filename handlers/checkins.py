@@ -28,6 +28,7 @@ from handlers.periods import as_utc, local_midnight, period_of, period_ordinal, 
 from handlers.ports import Actor, Recipient
 from handlers.safe_text import clean_text
 from storage.models import Member, Round, Team
+from storage.queries import commitments as commitment_rows
 from storage.queries import deliveries, rounds, teams
 from storage.queries import members as member_rows
 from storage.queries import responses as answers
@@ -158,7 +159,8 @@ async def delivery_message(
         locale = await member_locale(session, ctx, member, team)
         tz = member.timezone or ctx.config.team_timezone(team)
         message = checkin_message(
-            rnd, locale=locale, tz=tz, name=member.name, reminder=reminder, min_group_size=ctx.min_group_size
+            rnd, locale=locale, tz=tz, name=member.name, reminder=reminder, min_group_size=ctx.min_group_size,
+            focus=await commitment_rows.focus_for(session, rnd=rnd),
         )
         key = f"d{delivery.id}" + ("r" if reminder else "")
         return await recipient_in(session, member), message, key
@@ -193,11 +195,14 @@ async def record_answer(
     driver_score: int | None = None,
     enps: int | None = None,
     comment: str | None = None,
+    focus_score: int | None = None,
 ) -> Outcome:
     """Store (or change) the actor's answer for a round while it is open; the reply says what was kept."""
     if mood is not None and not 1 <= mood <= 5:
         raise Invalid("checkin.out_of_range", low=1, high=5)
     if driver_score is not None and not 1 <= driver_score <= 5:
+        raise Invalid("checkin.out_of_range", low=1, high=5)
+    if focus_score is not None and not 1 <= focus_score <= 5:
         raise Invalid("checkin.out_of_range", low=1, high=5)
     if enps is not None and not 0 <= enps <= 10:
         raise Invalid("checkin.out_of_range", low=0, high=10)
@@ -212,6 +217,9 @@ async def record_answer(
                 rnd, member, team = await answerable(session, ctx, actor, round_id)
                 if enps is not None and not rnd.enps:
                     raise Invalid("checkin.no_enps")
+                focus = await commitment_rows.focus_for(session, rnd=rnd)
+                if focus_score is not None and focus is None:
+                    raise Invalid("commitment.no_focus")
                 response = await answers.response_of(session, round_id=round_id, respondent_key=key)
                 if response is None:
                     response = answers.add_response(session, round_id=round_id, respondent_key=key)
@@ -222,6 +230,8 @@ async def record_answer(
                     response.driver = rnd.driver
                 if enps is not None:
                     response.enps = enps
+                if focus_score is not None:
+                    response.focus_score = focus_score
                 if comment is not None:
                     response.comment = comment or None
                 # Nothing else is written here: the delivery, the member and every other row stay
@@ -237,7 +247,7 @@ async def record_answer(
     notice = recorded_notice(response, locale, closes_text(rnd, locale, tz))
     message = checkin_message(
         rnd, locale=locale, tz=tz, name=member.name, response=response, notice=notice,
-        min_group_size=ctx.min_group_size,
+        min_group_size=ctx.min_group_size, focus=focus,
     )
     logger.info("answer recorded", extra={"round_id": round_id})
     return Outcome(update=message, reply=Message((notice,), fallback=notice.text, locale=locale))

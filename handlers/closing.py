@@ -17,8 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.context import Context
 from handlers.errors import NotFound
 from storage.models import RoundSummary
-from storage.queries import rounds
-from storage.queries.teams import team_id_named
+from storage.queries import commitments, rounds
+from storage.queries.teams import leader_refs, team_id_named
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,20 @@ async def freeze_round(session: AsyncSession, *, round_id: int, now: datetime) -
     return summary
 
 
+async def invite_leaders(session: AsyncSession, ctx: Context, *, round_id: int, summary: RoundSummary) -> int:
+    """A round that closed with figures gets an open commitment and one invitation per leader of its
+    own team (`handlers.commitments`); global leaders read every team and are not asked. No figures
+    (too few answered): no headline, nothing to commit to."""
+    if summary.respondents < ctx.min_group_size:
+        return 0
+    rnd = await rounds.round_by_id(session, round_id=round_id)
+    assert rnd is not None
+    await commitments.add_commitment(session, round_id=round_id)
+    refs = sorted(await leader_refs(session, team_id=rnd.team_id))
+    return await commitments.queue_notes(session, round_id=round_id, kind="invite",
+                                         targets=[(f"l:{r}", None) for r in refs])
+
+
 async def _close(ctx: Context, round_ids: list[int], now: datetime) -> list[ClosedRound]:
     closed: list[ClosedRound] = []
     for round_id in round_ids:
@@ -59,6 +73,8 @@ async def _close(ctx: Context, round_ids: list[int], now: datetime) -> list[Clos
             summary = await freeze_round(session, round_id=round_id, now=now)
             if summary is None:
                 continue
+            # In the same transaction: a round that closed with figures invites its leaders to commit.
+            await invite_leaders(session, ctx, round_id=round_id, summary=summary)
             row = await rounds.team_and_period(session, round_id=round_id)
             await session.commit()
         closed.append(ClosedRound(round_id, row.team, row.period, summary.delivered, summary.answered))

@@ -14,8 +14,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from handlers import chairs, checkins, followups, privacy, replies
+from handlers import chairs, checkins, commitments, followups, privacy, replies
 from handlers.commands import HELP_WORDS, Verb, error_outcome, run_verb
+from handlers.commitments import COMMIT_WORDS
 from handlers.context import Context
 from handlers.errors import Invalid, PulseError
 from handlers.i18n import t
@@ -54,7 +55,8 @@ class Command:
     @property
     def heavy(self) -> bool:
         """Draws a report and its chart: a face with a worker process runs it there."""
-        return self.verb is Verb.TEAM_PULSE
+        # `/team-pulse commit` opens a form: it must answer within the request's trigger window.
+        return self.verb is Verb.TEAM_PULSE and (self.text.split() or [""])[0].lower() not in COMMIT_WORDS
 
 
 # The ids each action's value carries, in order: "round:score" for a mood tap, "chair" for a chair's.
@@ -62,6 +64,10 @@ _SLOTS: dict[str, tuple[str, ...]] = {
     "checkin.mood": ("round_id", "score"),
     "checkin.driver": ("round_id", "score"),
     "checkin.enps": ("round_id", "score"),
+    "checkin.focus": ("round_id", "score"),
+    "commit.start": ("round_id",),
+    "commit.submit": ("round_id",),
+    "commit.skip": ("round_id",),
     "checkin.comment": ("round_id",),
     "checkin.comment.submit": ("round_id",),
     "chair.impact": ("chair_id",),
@@ -173,6 +179,11 @@ async def _tap(ctx: Context, actor: Actor, where: Where, tap: Tap) -> Outcome:
             case "checkin.enps":
                 rid, n = tap.need("round_id", "score")
                 return await checkins.record_answer(ctx, actor, round_id=rid, enps=n)
+            case "checkin.focus":
+                rid, n = tap.need("round_id", "score")
+                return await checkins.record_answer(ctx, actor, round_id=rid, focus_score=n)
+            case "commit.start" | "commit.submit" | "commit.skip":
+                return await _commit_tap(ctx, actor, tap)
             case "checkin.comment":
                 (rid,) = tap.need("round_id")
                 return await _comment_form(ctx, actor, rid)
@@ -225,6 +236,18 @@ async def _comment_form(ctx: Context, actor: Actor, round_id: int) -> Outcome:
         ),
     )
     return Outcome(form=form)
+
+
+async def _commit_tap(ctx: Context, actor: Actor, tap: Tap) -> Outcome:
+    (rid,) = tap.need("round_id")
+    match tap.action:
+        case "commit.start":
+            return await commitments.commit_form(ctx, actor, round_id=rid)
+        case "commit.submit":
+            return await commitments.commit(ctx, actor, round_id=rid, driver=tap.fields.get("driver", ""),
+                                            sentence=tap.fields.get("sentence", ""))
+        case _:
+            return await commitments.skip(ctx, actor, round_id=rid)
 
 
 async def _reply_tap(ctx: Context, actor: Actor, tap: Tap) -> Outcome:

@@ -137,6 +137,25 @@ class Followups:
 
 
 @dataclass(frozen=True)
+class CommitmentPeriod:
+    """A closed round's commitment beside its follow-up: "did things improve on <focus>?".
+
+    `status` is "set" (with `focus`, a driver, and the leader's `sentence` as written), "skipped"
+    (a leader chose to skip and nobody committed) or "none" (nobody committed, or the round had
+    too few answers to ask). `followup` is the next round's answer to the follow-up question,
+    guarded like every answer (a `Pending` while that round is open, `SUPPRESSED` below the
+    threshold); None when there is no commitment or no next round yet.
+    """
+
+    period: str
+    status: Literal["set", "skipped", "none"]
+    focus: str | None = None
+    sentence: str | None = None
+    followup_period: str | None = None
+    followup: Score | Suppressed | None = None
+
+
+@dataclass(frozen=True)
 class Alert:
     """Something a leader should look at: `mood_drop` (value vs baseline) or `low_participation`."""
 
@@ -164,6 +183,7 @@ class TeamReport:
     alerts: tuple[Alert, ...] = ()
     client: tuple[ClientPeriod, ...] = ()  # one per period, in the same order
     followups: Followups = field(default_factory=Followups)
+    commitments: tuple[CommitmentPeriod, ...] = ()  # one per closed period, oldest first
 
     @property
     def latest(self) -> Period | None:

@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from handlers.client_render import client_csv_rows, client_facts, client_json
+from handlers.commitment_render import commitment_facts, commitments_csv_rows, commitments_json
 from handlers.figure_text import score_text, withheld_text
 from handlers.followup_render import followups_csv_rows, followups_fact, followups_json
 from handlers.i18n import fmt_date, fmt_number, fmt_percent, t, tn
@@ -132,6 +133,7 @@ def team_json(r: TeamReport) -> dict[str, Any]:
         "failed_deliveries": r.failed_deliveries,
         "maybe_delivered": r.maybe_delivered,
         "followups": followups_json(r),
+        "commitments": commitments_json(r),  # last: readers of the keys above see what they saw before
     }
 
 
@@ -198,6 +200,8 @@ def _csv_rows(r: TeamReport) -> list[tuple[str, str, str, Any, str]]:
     for period, metric, value, withheld in client_csv_rows(r):
         add(period, metric, value, withheld)
     rows.extend((r.team, "", metric, "" if value is None else value, "false") for metric, value in followups_csv_rows(r))
+    for period, metric, value, withheld in commitments_csv_rows(r):
+        add(period, metric, value, withheld)
     return rows
 
 
@@ -327,6 +331,9 @@ def _team_blocks(r: TeamReport, locale: str, png: bytes | None = None, *, replie
     if client and r.client:  # text only: chat stays short, the dashboard has it as a table
         blocks.append(Text(t("reports.client.title", locale), "strong"))
         blocks.append(Facts(client_facts(r, locale)))
+    if client and r.commitments:
+        blocks.append(Text(t("commitment.report.title", locale), "strong"))
+        blocks.append(Facts(commitment_facts(r, locale)))
     if r.comments:
         blocks.append(Text(t("reports.comments", locale), "strong"))
         for i, c in enumerate(r.comments[:TEXT_COMMENTS]):

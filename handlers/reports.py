@@ -33,6 +33,7 @@ from handlers.report_model import (
     Alert,
     Chairs,
     ClientPeriod,
+    CommitmentPeriod,
     CompanyReport,
     Enps,
     Followups,
@@ -43,6 +44,7 @@ from handlers.report_model import (
     Suppressed,
     TeamReport,
 )
+from storage.queries.commitments import CommitmentFigures, commitment_figures
 from storage.queries.followups import Resolved
 from storage.queries.reports import (
     ChairTime,
@@ -54,7 +56,7 @@ from storage.queries.reports import (
 )
 
 __all__ = [
-    "SUPPRESSED", "Alert", "Chairs", "ClientPeriod", "CompanyReport", "Enps", "Mood", "Pending", "Period", "Score", "Suppressed",
+    "SUPPRESSED", "Alert", "Chairs", "ClientPeriod", "CommitmentPeriod", "CompanyReport", "Enps", "Mood", "Pending", "Period", "Score", "Suppressed",
     "TeamReport", "build_report", "guard", "passes",
 ]
 
@@ -184,6 +186,31 @@ def _client(periods: tuple[Period, ...], chairs: list[ChairTime],
     return tuple(out)
 
 
+def _commitments(rows: list[ReportRow], periods: tuple[Period, ...], figures: dict[int, CommitmentFigures],
+                 k: int) -> tuple[CommitmentPeriod, ...]:
+    """Per closed period: its commitment, beside the next round's follow-up answers (guarded)."""
+    by_period = {row.period: row.round_id for row in rows if row.round_id is not None}
+    out: list[CommitmentPeriod] = []
+    for n, p in enumerate(periods):
+        f = figures.get(by_period.get(p.period, -1))
+        if p.open or f is None:
+            continue
+        if f.status != "set":
+            out.append(CommitmentPeriod(p.period, "skipped" if f.status == "skipped" else "none"))
+            continue
+        nxt = periods[n + 1] if n + 1 < len(periods) else None
+        followup: Score | Suppressed | None = None
+        if nxt is not None and isinstance(nxt.mood, Pending):
+            followup = nxt.mood  # phased release: the next round is still open
+        elif nxt is not None:
+            g = figures.get(by_period.get(nxt.period, -1))
+            fn = _n(g.focus_n) if g is not None else 0
+            followup = guard(fn, k, partial(_score, _n(g.focus_sum) if g is not None else 0, fn))
+        out.append(CommitmentPeriod(p.period, "set", f.driver, f.sentence,
+                                    nxt.period if nxt is not None else None, followup))
+    return tuple(out)
+
+
 def _drivers(rows: list[ReportRow], k: int) -> tuple[tuple[str, Score | Suppressed], ...]:
     """Mean per driver over the window, from the periods whose driver answers passed the rule."""
     sums: dict[str, list[int]] = {}
@@ -249,6 +276,8 @@ async def build_report(ctx: Context, *, teams: list[str] | None, weeks: int = DE
         for c in await sampled_comments(conn, round_ids=eligible, per_team=MAX_COMMENTS):
             comments[c.team_id].append(c.comment)
             comment_ids[c.team_id].append(c.id)
+        figures = {f.round_id: f for f in await commitment_figures(
+            conn, round_ids=[r.round_id for rs in shown.values() for r in rs if r.round_id is not None])}
         firsts = [rs[0].period_start for rs in shown.values() if rs]
         chair_rows: dict[int, list[ChairTime]] = defaultdict(list)
         if firsts:
@@ -270,6 +299,7 @@ async def build_report(ctx: Context, *, teams: list[str] | None, weeks: int = DE
             chairs=chairs[tid], alerts=_alerts(periods),
             client=_client(window, chair_rows.get(tid, []), followups.resolved.get(tid)),
             followups=followups.figures.get(tid, Followups()),
+            commitments=_commitments(shown[tid], window, figures, k),
         ))
     logger.info("report built", extra={"teams": len(reports), "weeks": weeks, "rounds": len(rows)})
     return CompanyReport(now, weeks, k, tuple(reports))

@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from handlers.charts import chart_png
+from handlers.commitments import COMMIT_WORDS, reopen
 from handlers.context import Context
 from handlers.dashboard import with_dashboard_link
 from handlers.errors import Invalid, NotAllowed, NotFound
@@ -40,6 +41,9 @@ def parse_request(text: str) -> tuple[str | None, int]:
 
 async def team_pulse(ctx: Context, actor: Actor, where: Where, text: str) -> Outcome:
     """`/team-pulse [team] [weeks]`: the report, privately, to the team's leaders and global leaders only."""
+    first, _, rest = text.strip().partition(" ")
+    if first.lower() in COMMIT_WORDS:
+        return await reopen(ctx, actor, rest)
     locale = await actor_locale(ctx, actor)
     name, weeks = parse_request(text)
     is_global, allowed = await readable_teams(ctx, actor)

@@ -31,6 +31,7 @@ from handlers.context import Context
 from handlers.retention import purge_expired
 from schedules import jobs, timing
 from schedules.clock_lock import ClockLock
+from schedules.commitment_notes import recover_commitment_notes, send_commitment_notes
 from schedules.digest import send_digests
 from schedules.followups import send_followup_reminders
 from schedules.meetings import meeting_places, meeting_timezone, post_meeting_chair
@@ -130,6 +131,9 @@ async def build_scheduler(
     # Follow-up owners are reminded when due and once more after `[pulse] followup_days` (no third).
     scheduler.add_job(send_followup_reminders, IntervalTrigger(seconds=REMIND_EVERY.total_seconds()), args=(ctx,),
                       id="followup.remind", name="remind follow-up owners when due (twice at most)", **first)
+    # Every minute: a leader's invitation after a close, and the commitment posted to the team.
+    scheduler.add_job(send_commitment_notes, IntervalTrigger(minutes=1), args=(ctx,), id="commitment.notes",
+                      name="send commitment invitations and posts", **first)
     scheduler.add_job(purge_expired, IntervalTrigger(hours=6), args=(ctx,), id="retention.purge",
                       name="delete raw answers past retention_months (figures stay)", **first)
     scheduler.add_job(refresh_openings, IntervalTrigger(seconds=ZONES_EVERY.total_seconds()),
@@ -241,6 +245,7 @@ class ClockRunner:
         try:
             await jobs.close_rounds(self.ctx)  # (the sender loop recovers the outbox when it starts)
             await recover_relays(self.ctx)  # before the relay job can claim anything of its own
+            await recover_commitment_notes(self.ctx)
             await jobs.catch_up(self.ctx, self.sender.wake, self.roster_sync)
             self.scheduler = await build_scheduler(self.ctx, self.sender, roster_sync=self.roster_sync)
             self.scheduler.start()

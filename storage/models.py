@@ -155,6 +155,9 @@ class Response(SQLModel, table=True):
     driver_score: int | None = None
     enps: int | None = None
     comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # "Since the last pulse, did things improve on <focus>?" (1–5), asked when the team's previous
+    # round got a leader's commitment (`RoundCommitment`); released and suppressed like the rest.
+    focus_score: int | None = None
 
 
 class RoundSummary(SQLModel, table=True):
@@ -181,6 +184,8 @@ class RoundSummary(SQLModel, table=True):
     enps_n: int = 0
     promoters: int = 0
     detractors: int = 0
+    focus_n: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    focus_sum: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class RoundComment(SQLModel, table=True):
@@ -352,3 +357,41 @@ class Followup(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_column=_ts())
     effect: str | None = Field(default=None, max_length=16)  # what was learned: better, worse, no_change
     note: str = Field(default="", max_length=1000)
+
+
+class RoundCommitment(SQLModel, table=True):
+    """A leader's commitment after a closed round: one focus (a driver) and one sentence.
+
+    Written when the round closes with figures (`status` "open": its team's own leaders are
+    invited); the first leader to commit wins with a conditional UPDATE ("set"); "skipped" when a
+    leader chose to skip (another may still commit). `leader` is the leader's "platform:id":
+    leaders are not anonymous. Nothing here refers to a respondent or an answer.
+    """
+
+    __tablename__ = "round_commitment"
+    round_id: int = Field(foreign_key="round.id", primary_key=True, ondelete="CASCADE")
+    status: str = Field(default="open", max_length=16)  # open, set, skipped
+    driver: str | None = Field(default=None, max_length=32)
+    sentence: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    leader: str | None = Field(default=None, max_length=200)
+    decided_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class CommitmentNote(SQLModel, table=True):
+    """One message about a commitment, queued in the store and sent once by the clock (an outbox row).
+
+    `kind`: "invite" (a team leader is asked for a focus), "told" (another leader already set it),
+    "post" (the commitment, to a member by DM or to the team's channel). `target` is unique per
+    round and kind: "m:<member id>", "l:<leader ref>" or "c:<platform>:<conversation>".
+    `member_id` ties a member's copy to them, so `forget` deletes it. `status`: pending → sending →
+    sent (claimed with a conditional UPDATE), failed, or read (a console person's inbox is the store).
+    """
+
+    __tablename__ = "commitment_note"
+    __table_args__ = (UniqueConstraint("round_id", "kind", "target"), Index("ix_commitment_note_status", "status"))
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", ondelete="CASCADE")
+    kind: str = Field(max_length=16)
+    target: str = Field(max_length=400)
+    member_id: int | None = Field(default=None, foreign_key="member.id", index=True, ondelete="CASCADE")
+    status: str = Field(default="pending", max_length=16)

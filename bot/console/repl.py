@@ -15,6 +15,7 @@ from bot.console.render import render
 from bot.console.surface import ConsoleSurface
 from handlers import checkins, followups, replies
 from handlers.commands import error_outcome
+from handlers.commitment_messages import console_notes
 from handlers.config import TeamConfig
 from handlers.context import Context
 from handlers.i18n import t
@@ -76,10 +77,13 @@ class ConsoleChat:
         return bool(open_ones) or letters
 
     async def show_letters(self) -> bool:
-        """Anonymous replies relayed to this person since last shown (`handlers.replies`) and follow-up
-        reminders the clock sent them (`handlers.followups`); False if none."""
+        """Anonymous replies relayed to this person since last shown (`handlers.replies`), follow-up
+        reminders the clock sent them (`handlers.followups`) and commitment notes
+        (`handlers.commitment_messages`); False if none."""
         letters = await replies.console_letters(self.ctx, self.actor)
         letters += await followups.console_reminders(self.ctx, self.actor)
+        # A leader's invitation to commit, and a team's commitment: a console inbox is the store.
+        letters += await console_notes(self.ctx, self.actor)
         for letter in letters:
             self.apply_letter(letter)
         return bool(letters)

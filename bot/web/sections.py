@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.web.charts import enps_svg, heatmap_svg
 from handlers.client_render import client_rows
+from handlers.commitment_render import commitment_rows
 from handlers.drivers import BANK
 from handlers.figure_text import score_text
 from handlers.followup_render import followups_items
@@ -101,4 +102,17 @@ def client(team: TeamReport, locale: str) -> dict[str, Any] | None:
                     t("dashboard.chairs.opened", locale), t("dashboard.chairs.share", locale),
                     t("dashboard.client.resolved", locale)),
         "rows": client_rows(team, locale),
+    }
+
+
+def commitments(team: TeamReport, locale: str) -> dict[str, Any] | None:
+    """Leaders' commitments: per closed period, the focus and sentence (or none) beside the follow-up."""
+    if not team.commitments:
+        return None
+    return {
+        "title": t("dashboard.commitments.title", locale),
+        "intro": t("dashboard.commitments.intro", locale, k=team.min_group_size),
+        "columns": (t("dashboard.col.period", locale), t("dashboard.commitments.commitment", locale),
+                    t("dashboard.commitments.followup", locale)),
+        "rows": commitment_rows(team, locale),
     }

@@ -29,6 +29,11 @@ async def find_member(session: AsyncSession, *, platform: str, user_id: str) -> 
     return (await session.exec(stmt)).first()
 
 
+async def leader_member(session: AsyncSession, *, ref: str) -> Member | None:
+    """The member a leader's "platform:id" (or Teams Entra id) names, if the bot has met them."""
+    return (await session.exec(select(Member).where(member_named_in([ref])).order_by(col(Member.id)))).first()
+
+
 async def member_by_id(session: AsyncSession, *, member_id: int) -> Member | None:
     """The member, or None."""
     return await session.get(Member, member_id)

@@ -126,6 +126,8 @@ async def add_summary(session: AsyncSession, *, round_id: int) -> RoundSummary:
                 func.count(col(r.enps)),
                 _count_if(col(r.enps) >= 9),
                 _count_if(col(r.enps) <= 6),
+                func.count(col(r.focus_score)),
+                func.coalesce(func.sum(col(r.focus_score)), 0),
             ).where(r.round_id == round_id)
         )
     ).one()
@@ -138,11 +140,13 @@ async def add_summary(session: AsyncSession, *, round_id: int) -> RoundSummary:
             ).where(Delivery.round_id == round_id)
         )
     ).one()
-    respondents, m1, m2, m3, m4, m5, driver_n, driver_sum, enps_n, promoters, detractors = (int(v) for v in figures)
+    respondents, m1, m2, m3, m4, m5, driver_n, driver_sum, enps_n, promoters, detractors, focus_n, focus_sum = (
+        int(v) for v in figures)
     summary = RoundSummary(
         round_id=round_id, delivered=int(delivered), answered=respondents, failed=int(failed),
         uncertain=int(uncertain), respondents=respondents, mood_1=m1, mood_2=m2, mood_3=m3, mood_4=m4, mood_5=m5,
         driver_n=driver_n, driver_sum=driver_sum, enps_n=enps_n, promoters=promoters, detractors=detractors,
+        focus_n=focus_n, focus_sum=focus_sum,
     )
     session.add(summary)
     return summary

@@ -117,7 +117,7 @@ async def test_a_copy_of_the_store_cannot_link_an_answer_to_a_member_or_a_moment
     assert after["member"] == before["member"]  # nor does the member's row (no write beside an answer)
     responses = after["response"]
     assert len(responses) == len(MEMBERS)
-    allowed = {"round_id", "mood", "driver", "driver_score", "enps", "comment"}
+    allowed = {"round_id", "mood", "driver", "driver_score", "enps", "comment", "focus_score"}
     assert set(responses[0]) - allowed == {"id", "respondent_key"}  # no time column at all
     elsewhere = {repr(v) for name, rows in after.items() if name != "response" for row in rows for v in row.values()}
     for row in responses:
@@ -306,3 +306,50 @@ async def test_reply_threads_in_a_copy_of_the_store_name_no_member_and_no_moment
     (thread,) = rows["reply_thread"]
     assert thread["leader"] == "console:lead" and "dani" not in str(thread)
     assert len({r["id"] for r in rows["reply_message"]} & {str(m["id"]) for m in members}) == 0
+
+
+async def test_commitments_in_a_copy_of_the_store_link_no_answer_to_anyone(make_ctx):
+    """A leader committed, every member got the post, and the next round answered the follow-up:
+    nothing of the commitment tables may share a value with an answer, change when someone answers
+    the follow-up, or outlive a forgotten member's link."""
+    from schedules.commitment_notes import send_commitment_notes
+    from tests.handlers.test_replies import Inbox
+
+    ctx = await make_ctx(CONFIG)
+    ctx.messengers["console"] = Inbox()
+    first = await open_round(ctx, team_name="soporte")
+    for n, user in enumerate(MEMBERS[:6]):
+        await tap(ctx, user, first.round_id, 1 + n % 5)
+    await close_team_round(ctx, team_name="soporte")
+    await handle(ctx, person("lead"), DM, Tap.parse("commit.submit", str(first.round_id),
+                                                  {"driver": "workload", "sentence": "No meetings on Friday"}))
+    await send_commitment_notes(ctx)
+    ctx.clock = FixedClock(ctx.clock.now() + timedelta(days=7))
+    second = await open_round(ctx, team_name="soporte")
+    before = await _rows(ctx)
+    for n, user in enumerate(random.Random(3).sample(MEMBERS, 7)):
+        ctx.clock = FixedClock(ctx.clock.now() + timedelta(minutes=5 * n + 1))
+        await handle(ctx, person(user), DM, Tap.parse("checkin.focus", f"{second.round_id}:{1 + n % 5}"))
+    after = await _rows(ctx)
+
+    for table in ("round_commitment", "commitment_note"):
+        assert after[table], table
+        assert after[table] == before[table], table  # answering the follow-up writes nothing there
+    answers = {repr(v) for row in after["response"] for k, v in row.items() if k in ("id", "respondent_key")}
+    assert len([r for r in after["response"] if r["focus_score"] is not None]) == 7
+    for table in ("round_commitment", "commitment_note"):
+        for row in after[table]:
+            assert not {repr(v) for v in row.values()} & answers, table
+    (commitment,) = after["round_commitment"]
+    assert commitment["leader"] == "console:lead"  # the leader is known: leaders are not anonymous
+
+    notes = [n for n in after["commitment_note"] if n["kind"] == "post"]
+    assert len(notes) == len(MEMBERS)
+    await forget(ctx, person("carlos"))
+    async with ctx.store.engine.connect() as conn:
+        from storage.models import CommitmentNote, Member
+
+        left = (await conn.execute(select(CommitmentNote.__table__.c.target))).scalars().all()
+        ids = (await conn.execute(select(Member.__table__.c.id))).scalars().all()
+    assert all(t.startswith("l:") or int(t[2:]) in ids for t in left)  # no note points at a forgotten member
+    assert len(left) == len(after["commitment_note"]) - 1

@@ -40,8 +40,8 @@ async def test_jobs_have_stable_ids_built_from_the_config(tmp_path):
     ctx = await build_ctx(sqlite_in(tmp_path), with_meeting(), now=MONDAY_0800_UTC)
     scheduler = await build_scheduler(ctx)
     assert sorted(job.id for job in scheduler.get_jobs()) == [
-        "checkin.close", "checkin.open:soporte", "checkin.remind", "checkin.zones", "digest.weekly",
-        "followup.remind", "meeting.chair:slack:C0WEEKLY", "replies.relay", "retention.purge",
+        "checkin.close", "checkin.open:soporte", "checkin.remind", "checkin.zones", "commitment.notes",
+        "digest.weekly", "followup.remind", "meeting.chair:slack:C0WEEKLY", "replies.relay", "retention.purge",
     ]
     await ctx.store.dispose()
 

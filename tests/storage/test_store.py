@@ -116,3 +116,30 @@ async def test_dropping_a_team_column_keeps_every_row_that_points_at_the_team(db
         if store.is_sqlite:
             assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
     await store.dispose()
+
+
+async def test_the_commitments_migration_keeps_closed_rounds_and_answers(db_url):
+    """a13c01110002 adds the follow-up answer and its frozen figures to stores with history: old
+    summaries read as "nobody answered the follow-up" (0), old answers as "not asked" (NULL)."""
+    store = Store(db_url)
+    if not store.is_sqlite:
+        async with store.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await upgrade(store, "a13e01120003")
+    async with store.engine.begin() as conn:
+        await conn.execute(text("INSERT INTO team (id, name) VALUES (1, 'soporte')"))
+        await conn.execute(
+            text("INSERT INTO round (id, team_id, period, period_start, opened_at, closes_at, closed_at, driver, enps) "
+                 "VALUES (1, 1, '2026-W48', :t, :t, :t, :t, 'growth', false)"), {"t": NOW})
+        await conn.execute(text("INSERT INTO round_summary (round_id, delivered, answered, failed, uncertain, "
+                                "respondents, mood_1, mood_2, mood_3, mood_4, mood_5, driver_n, driver_sum, enps_n, "
+                                "promoters, detractors) VALUES (1, 6, 6, 0, 0, 6, 0, 1, 2, 2, 1, 6, 20, 0, 0, 0)"))
+        await conn.execute(text("INSERT INTO response (id, round_id, respondent_key, mood) VALUES ('r1', 1, 'k1', 4)"))
+    await upgrade(store)
+    async with store.engine.connect() as conn:
+        summary = (await conn.execute(text("SELECT respondents, focus_n, focus_sum FROM round_summary"))).one()
+        answer = (await conn.execute(text("SELECT mood, focus_score FROM response"))).one()
+        empty = (await conn.execute(text("SELECT count(*) FROM round_commitment"))).scalar()
+    assert tuple(summary) == (6, 0, 0) and tuple(answer) == (4, None) and empty == 0
+    await store.dispose()
