@@ -35,8 +35,8 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 RSC_PERMISSIONS = ("OnlineMeeting.ReadBasic.Chat", "ChannelMeeting.ReadBasic.Group")
 
 _COMMANDS = {
-    "empty-chair": ("Put the client's question in front of the room: empty-chair [topic]",
-                    "Pon la pregunta del cliente delante de la sala: empty-chair [tema]"),
+    "empty-chair": ("Put the client's question in front of the room: empty-chair [topic] | followups",
+                    "Pon la pregunta del cliente delante de la sala: empty-chair [tema] | seguimientos"),
     "team-pulse": ("Your team's trend, privately: team-pulse [team] [weeks]",
                    "La tendencia de tu equipo, en privado: team-pulse [equipo] [semanas]"),
     "pulse": ("Your check-ins: pulse me | privacy | pause | resume | forget | lang es|en | help",
