@@ -74,5 +74,5 @@ async def test_json_and_csv_carry_each_periods_driver_score_and_enps(ctx):
     assert ("2026-W47", "period_enps") not in rows
     # New rows come after the old ones: the window's rows first, each period's own figures next.
     metrics = [line.split(",")[2] for line in lines[1:]]
-    assert max(i for i, m in enumerate(metrics) if not m.startswith(("period_", "client_"))) \
+    assert max(i for i, m in enumerate(metrics) if not m.startswith(("period_", "client_", "commitment_"))) \
         < metrics.index("period_driver_clarity") < metrics.index("period_enps") < metrics.index("client_chairs_opened")
