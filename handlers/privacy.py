@@ -53,6 +53,8 @@ async def pulse_me(ctx: Context, actor: Actor) -> Outcome:
             parts.append(f"{t(f'driver.short.{response.driver}', locale)} {response.driver_score}/5")
         if response.enps is not None:
             parts.append(f"eNPS {response.enps}")
+        if response.focus_score is not None:  # "did things improve on <focus>?" (a leader's commitment)
+            parts.append(t("commitment.recorded", locale, label=f"{response.focus_score}/5"))
         if response.comment:
             parts.append("💬")
         items.append((f"{period} · {team}", " · ".join(parts) or "—"))

@@ -56,6 +56,9 @@ async def _send(ctx: Context, note_id: int, *, look: bool) -> str:
         note = await rows.note_by_id(session, note_id=note_id)
         target = None if note is None else await note_target(session, ctx, note)
     if target is None:
+        # Its commitment was set before an invitation went, or its person is gone (forgotten, or a
+        # Teams leader who never opened a chat with the bot, so there is no way to reach them).
+        logger.warning("commitment note dropped", extra={"note_id": note_id})
         return "dropped"
     platform = target.to.platform if target.to is not None else target.platform
     messenger = ctx.messengers.get(platform)

@@ -202,6 +202,9 @@ async def test_next_round_asks_the_follow_up_and_the_report_shows_both_side_by_s
     for n, user in enumerate(MEMBERS[:4]):  # four of six answer the follow-up: below the min group size
         answered = await press(ctx, user, "checkin.focus", f"{opened.round_id}:{2 + n % 4}")
     assert "since the last pulse: Clearly" in said(answered)
+    from handlers.privacy import pulse_me
+
+    assert "since the last pulse: 5/5" in plain_text((await pulse_me(ctx, person(MEMBERS[3]))).reply)  # her own
 
     # Phased release: while the round is open the follow-up has no figure.
     data = report_json(await build_report(ctx, teams=["soporte"]))["teams"][0]["commitments"]
@@ -266,3 +269,18 @@ async def test_team_pulse_commit_opens_the_form_again_until_a_commitment_is_set(
     for user in ("ana", "boss"):
         refused = await handle(ctx, person(user), DM, Command.parse("team-pulse", "commit"))
         assert refused is not None and refused.form is None and "Only a leader" in said(refused)
+
+
+async def test_two_leaders_committing_at_once_cannot_both_win(make_ctx):
+    import asyncio
+
+    ctx, inbox = await world(make_ctx)
+    rid = await a_round(ctx, MEMBERS)
+    outcomes = await asyncio.gather(
+        press(ctx, "lead", "commit.submit", str(rid), {"driver": "clarity", "sentence": "Goals first"}),
+        press(ctx, "lead2", "commit.submit", str(rid), {"driver": "workload", "sentence": "Fewer meetings"}))
+    texts = sorted(said(o) for o in outcomes)
+    assert len([x for x in texts if x.startswith("Done")]) == 1
+    assert len([x for x in texts if "already set" in x]) == 1
+    await send_commitment_notes(ctx)
+    assert all(len(inbox.to(user)) == 1 for user in MEMBERS)  # one post each, whoever won
