@@ -18,8 +18,10 @@ pairs (bench/pairs.py): pulsebot's turn (taps during its share of the leader's r
 bare app's turn (the same tap rate for as long), the order alternating; ack_ratio is the median
 of the pairwise tap-ack p99 ratios. Cold: `--cold` fresh servers whose first request comes the
 moment `/healthz` first answers 200, and as many whose first request comes `--cold-after` seconds
-later (the report worker warms matplotlib meanwhile); printed, not in RESULT. About 3 minutes
-with the defaults.
+later (the report worker warms matplotlib meanwhile); printed, not in RESULT. Then the Teams
+leader's wait (bench/teams_pulse.py: `team-pulse` in the personal chat to the card with its chart
+at the fake Bot Connector), cold and `--teams-requests` warm; printed, not in RESULT. About 3-4
+minutes with the defaults.
 
 Targets: pulse_p50_s ≤ 1.0, pulse_p99_s ≤ 2.0 (warm), ack_ratio ≤ 1.3.
 Last line: `RESULT pulse_p50_s=… pulse_p99_s=… ack_ratio=…`.
@@ -329,6 +331,11 @@ async def main(args: argparse.Namespace) -> int:
                     print(f"leader's wait, cold (a fresh server's first request, {after:g} s after /healthz is "
                           f"first 200): n={len(got_cold)} min {min(got_cold):.3f} median "
                           f"{percentile(got_cold, 50):.3f} max {max(got_cold):.3f} s")
+            if args.teams_requests:
+                from bench.teams_pulse import teams_leader_wait
+
+                await teams_leader_wait(demo_history, requests=args.teams_requests, cold=args.cold,
+                                        after=args.cold_after)
             print(f"load average {Path('/proc/loadavg').read_text().split()[:3]}")
             print(f"RESULT pulse_p50_s={percentile(waits, 50):.3f} pulse_p99_s={percentile(waits, 99):.3f} "
                   f"ack_ratio={pairs.ratio('tap_ack_p99_ms'):.2f}")
@@ -354,6 +361,7 @@ def cli() -> None:
     p.add_argument("--turn-seconds", type=float, default=10.0, help="the bare app's first turn, when it goes first")
     p.add_argument("--cold", type=int, default=3, help="fresh servers asked at once, and as many asked later")
     p.add_argument("--cold-after", type=float, default=3.0, help="seconds after healthy for the later cold request")
+    p.add_argument("--teams-requests", type=int, default=50, help="the Teams leader's warm requests (0: skip Teams)")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--api-url", default="")
     p.add_argument("--db", default="")
