@@ -5,11 +5,13 @@ its `open_store` does the seeding, once per file), the real aiohttp app (`bot.ap
 listens on a loopback port; a leader of the team signs in through a one-time link, as from chat,
 and the bench times `GET /dashboard/team/NAME?weeks=12` (session check, report, HTML and SVG,
 over the socket) against `json.dumps(report_json(build_report(...)))`, what `pulsebot report
---team NAME --format json` computes, in turns (`--runs` times), so load on the machine hits both.
+--team NAME --format json` computes, in `--pairs` pairs (bench/pairs.py: order alternating, each
+side `--runs` times a pair, its median), so load on the machine hits both; the ratio is the median
+of the pairwise ratios. About a minute to seed a new store, then seconds.
 The weight is the page's HTML plus every same-origin asset it references (the stylesheet; no
 script, no font, no image today), fetched as a browser would.
 
-    .venv/bin/python bench/dashboard_bench.py [--db FILE] [--teams 100] [--members 5000] [--weeks 200]
+    .venv/bin/python bench/dashboard_bench.py [--db FILE] [--teams 100] [--members 5000] [--weeks 200] [--pairs 7]
 
 Targets: page ≤ 3× the JSON report, page with assets ≤ 200 KB.
 Last line: `RESULT page_ratio=… page_kb=…`.
@@ -35,6 +37,7 @@ from sqlmodel import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.pairs import Pairs, add_pairs_argument  # noqa: E402
 from bench.processes import free_port  # noqa: E402
 from bench.report_bench import FIRST_MONDAY, WINDOW, BenchClock, open_store  # noqa: E402
 from bot.app import Faces, build_web_app  # noqa: E402
@@ -64,18 +67,23 @@ async def lead(ctx: Context, team: str) -> Actor:
     return actor
 
 
-async def paired(page: Callable[[], Awaitable[object]], report: Callable[[], Awaitable[object]],
-                 runs: int) -> tuple[float, float]:
-    """Median ms of the page and of the JSON report, in turns (which goes first alternates)."""
+async def paired(pairs: Pairs, page: Callable[[], Awaitable[object]], report: Callable[[], Awaitable[object]],
+                 args: argparse.Namespace) -> None:
+    """The page (pulsebot) and the JSON report (baseline) in `args.pairs` pairs, order alternating;
+    each side `args.runs` times a pair, its median one figure."""
     await page()  # warm the page cache, the statement and template caches
     await report()
-    times: tuple[list[float], list[float]] = ([], [])
-    for i in range(runs):
-        for side in (0, 1) if i % 2 else (1, 0):
-            t0 = time.perf_counter()
-            await (page, report)[side]()
-            times[side].append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times[0]), statistics.median(times[1])
+    sides = {"pulsebot": page, "baseline": report}
+    for _i, order in pairs.turns(args.pairs):
+        got = {}
+        for side in order:
+            times = []
+            for _ in range(args.runs):
+                t0 = time.perf_counter()
+                await sides[side]()
+                times.append((time.perf_counter() - t0) * 1000)
+            got[side] = statistics.median(times)
+        pairs.add("page_ms", **got)
 
 
 async def weight(http: aiohttp.ClientSession, base: str, path: str) -> tuple[int, dict[str, int]]:
@@ -97,7 +105,8 @@ async def main() -> None:
     ap.add_argument("--teams", type=int, default=100)
     ap.add_argument("--members", type=int, default=5000)
     ap.add_argument("--weeks", type=int, default=200)
-    ap.add_argument("--runs", type=int, default=41)
+    ap.add_argument("--runs", type=int, default=9, help="runs of each side within a pair (their median)")
+    add_pairs_argument(ap)
     ap.add_argument("--team", default="team-042")
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory(prefix="pulsebot-dash-bench-")
@@ -130,16 +139,19 @@ async def main() -> None:
                 json.dumps(report_json(await build_report(ctx, teams=[args.team], weeks=WINDOW)),
                            ensure_ascii=False, indent=2)
 
-            page_ms, json_ms = await paired(page, report, args.runs)
+            pairs = Pairs("page_ms", unit="ms")
+            await paired(pairs, page, report, args)
+            page_ms, json_ms = pairs.median("page_ms"), pairs.median("page_ms", "baseline")
             html_bytes, assets = await weight(http, base, page_path)
             html_52, assets_52 = await weight(http, base, f"/dashboard/team/{args.team}?weeks=52")
     finally:
         await runner.cleanup()
         await store.dispose()
 
-    ratio = page_ms / json_ms
+    pairs.report()
+    ratio = pairs.ratio("page_ms")
     total = html_bytes + sum(assets.values())
-    print(f"{args.team}, last {WINDOW} periods, signed in over loopback ({args.runs} runs each, in turns)")
+    print(f"{args.team}, last {WINDOW} periods, signed in over loopback ({args.pairs} pairs of {args.runs} runs a side)")
     print(f"team page (HTTP)        {page_ms:8.2f} ms")
     print(f"report --format json    {json_ms:8.2f} ms   ratio {ratio:5.2f}   (target ≤ {TARGET_RATIO:g}×)")
     listed = ", ".join(f"{ref} {n / 1024:.1f} KB" for ref, n in assets.items()) or "none"

@@ -11,7 +11,11 @@ whose token bucket is set to the workspace's allowed rate.
 
 Prints the achieved rate against the allowed rate, duplicates (a member with more than one
 message) and losses (a member with none, or a delivery not marked sent). Target: rate ratio
-≥ 0.95, 0 duplicates, 0 lost.
+≥ 0.95, 0 duplicates, 0 lost. The baseline is a bare loop posting the same DMs through slack-sdk
+and the same gate (no store, no outbox) against a fresh fake with the same limits and 429s; the
+two run in `--pairs` pairs, order alternating (bench/pairs.py). RESULT's rate_ratio and
+limit_ratio are pulsebot's medians over the pairs; duplicates and lost count every run. About
+100 s a run at 2,000 members: 5 pairs take about 17 minutes, plus 30 s for the two senders.
 
 A second run does it as an operator would with two processes: the real `pulsebot serve` (the
 clock's holder) and `pulsebot checkins send` started beside it on the same SQLite file, against
@@ -38,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlmodel import func, select  # noqa: E402
 
+from bench.pairs import Pairs, add_pairs_argument  # noqa: E402
 from bot.slack.messenger import SlackMessenger, WorkspaceGate, make_client  # noqa: E402
 from handlers.checkins import open_round  # noqa: E402
 from handlers.config import parse_config  # noqa: E402
@@ -226,6 +231,45 @@ async def bench(args: argparse.Namespace) -> tuple[float, float, int, int]:
     return rate / allowed, rate / args.rate_per_workspace, duplicates, lost
 
 
+async def bare(args: argparse.Namespace) -> tuple[float, float]:
+    """The baseline: the same DMs posted by a bare loop (slack-sdk, the same gate, no store, no outbox)."""
+    from slack_sdk.errors import SlackApiError
+
+    members = [f"U{i:05d}" for i in range(args.members)]
+    fake = FakeSlack(
+        users=[FakeUser(uid, uid.lower()) for uid in members],
+        channels=[FakeChannel("C0TEAM", TEAM, members=[*members, "UPULSEBOT"])],
+        rate_per_channel=args.rate_per_channel, rate_per_workspace=args.rate_per_workspace,
+        random_429_ratio=args.ratio_429, retry_after=args.retry_after, seed=args.seed,
+    )
+    await fake.start()
+    try:
+        gate = MeasuredGate(rate=args.rate_per_workspace * args.headroom, burst=1)
+        client = make_client(fake.bot_token, base_url=fake.api_url, gate=gate)
+        todo = list(reversed(members))
+
+        async def worker() -> None:
+            while todo:
+                uid = todo.pop()
+                await gate.acquire()
+                try:
+                    await client.chat_postMessage(channel=uid, text="¿Cómo te sientes esta semana?")
+                except SlackApiError:
+                    todo.append(uid)  # past the client's own 429 retries: again, later
+        started = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+        finished = time.monotonic()
+        elapsed = finished - started
+        delivered = sum(1 for uid in members if fake.messages(fake.dm_channel(uid)))
+        rate = delivered / elapsed
+        allowed = args.rate_per_workspace * (elapsed - gate.paused_between(started, finished)) / elapsed
+        print(f"bare loop: delivered {delivered}/{len(members)} in {elapsed:.1f} s: {rate:.2f} msg/s, "
+              f"achieved / allowed {rate / allowed:.3f}")
+    finally:
+        await fake.stop()
+    return rate / allowed, rate / args.rate_per_workspace
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--members", type=int, default=2000)
@@ -237,10 +281,26 @@ def main() -> int:
     p.add_argument("--headroom", type=float, default=0.95, help="the client's pace as a share of the limit")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--two-members", type=int, default=600, help="members in the serve + checkins send run")
+    add_pairs_argument(p, default=5)
     args = p.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    ratio, raw, duplicates, lost = asyncio.run(bench(args))
+    pairs = Pairs("rate_ratio", "limit_ratio")
+    duplicates = lost = 0
+    for _i, order in pairs.turns(args.pairs):
+        got: dict[str, tuple[float, float]] = {}
+        for side in order:
+            if side == "pulsebot":
+                ratio, raw, dup, gone = asyncio.run(bench(args))
+                duplicates, lost = duplicates + dup, lost + gone
+                got[side] = (ratio, raw)
+            else:
+                got[side] = asyncio.run(bare(args))
+        pairs.add("rate_ratio", pulsebot=got["pulsebot"][0], baseline=got["baseline"][0])
+        pairs.add("limit_ratio", pulsebot=got["pulsebot"][1], baseline=got["baseline"][1])
     two_ratio, two_dup, two_lost, inside = asyncio.run(bench_two_senders(args))
+    pairs.report()
+    ratio, raw = pairs.median("rate_ratio"), pairs.median("limit_ratio")
+    print(f"pulsebot's rate / the bare loop's, median of the pairs: {pairs.ratio('rate_ratio'):.3f}")
     print(f"RESULT rate_ratio={ratio:.3f} duplicates={duplicates} lost={lost} limit_ratio={raw:.3f} "
           f"two_rate_ratio={two_ratio:.3f} two_duplicates={two_dup} two_lost={two_lost} two_inside_pause={inside}")
     ok = ratio >= 0.95 and duplicates == 0 and lost == 0

@@ -4,13 +4,16 @@ Seeds with raw `executemany` (fast), then prints the median time of a one-team r
 whole-company report (a global leader's view) and of the bare `GROUP BY period` mood aggregate
 over the same rows (the report's window: the last 12 periods of that team, or of every team)
 straight through `sqlite3`, with the ratios; for scale, also that aggregate over every seeded week.
-Each report and its bare aggregate run in turns (`--runs` times), so load on the machine hits both.
+Each report and its bare aggregate run in `--pairs` pairs (bench/pairs.py: order alternating, each
+side `--runs` times a pair, its median), so load on the machine hits both; the ratios are the
+medians of the pairwise ratios. Seeding ~1M rows takes about a minute, the pairs about a minute.
 
-    .venv/bin/python bench/report_bench.py [--db FILE] [--teams 100] [--members 5000] [--weeks 200]
+    .venv/bin/python bench/report_bench.py [--db FILE] [--teams 100] [--members 5000] [--weeks 200] [--pairs 7]
 
 The scale line seeds a second store a tenth the size (the same 50-member teams and weeks, a tenth
 of the teams: about 100 k responses) and times the same team's 12-week report in both, in turns:
-a report's cost follows the rows it reads, not the size of the store.
+a report's cost follows the rows it reads, not the size of the store (large store = pulsebot side,
+small store = baseline, in pairs like the rest).
 
 Targets: one team ≤ 50 ms, company ≤ 1 s, each ≤ 3× its bare aggregate; scale ratio ≤ 1.2.
 Last line: `RESULT team_ms=… company_ms=… team_ratio=… company_ratio=… scale_ratio=…`.
@@ -34,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.pairs import Pairs, add_pairs_argument  # noqa: E402
 from handlers.config import PulseConfig, PulseSection  # noqa: E402
 from handlers.context import Context  # noqa: E402
 from handlers.drivers import BANK  # noqa: E402
@@ -206,24 +210,36 @@ def median_ms(fn: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
-async def paired_ms(report: Callable[[], Awaitable[object]], bare: Callable[[], object], runs: int) -> tuple[float, float]:
-    """Median times of the report and of its bare aggregate, run in turns.
+async def paired(pairs: Pairs, name: str, report: Callable[[], Awaitable[object]],
+                 bare: Callable[[], Awaitable[object]], args: argparse.Namespace) -> None:
+    """Figure `name`: the report (pulsebot) and its bare aggregate (baseline), `args.pairs` pairs.
 
-    Alternating them means a busy moment on the machine slows both sides alike, so the ratio holds
-    still even when the absolute times move.
+    Within a pair each side runs `args.runs` times and gives its median; which side goes first
+    alternates (bench/pairs.py), so a busy moment on the machine slows both sides alike and the
+    ratio holds still even when the absolute times move.
     """
     await report()  # warm the page cache and the statement caches
-    bare()
-    report_times, bare_times = [], []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        await report()
-        t1 = time.perf_counter()
-        bare()
-        t2 = time.perf_counter()
-        report_times.append((t1 - t0) * 1000)
-        bare_times.append((t2 - t1) * 1000)
-    return statistics.median(report_times), statistics.median(bare_times)
+    await bare()
+    sides = {"pulsebot": report, "baseline": bare}
+    gc.collect()
+    for _i, order in pairs.turns(args.pairs):
+        got = {}
+        for side in order:
+            times = []
+            for _ in range(args.runs):
+                t0 = time.perf_counter()
+                await sides[side]()
+                times.append((time.perf_counter() - t0) * 1000)
+            got[side] = statistics.median(times)
+        pairs.add(name, **got)
+
+
+def sql(raw: sqlite3.Connection, query: str, *params: object) -> Callable[[], Awaitable[object]]:
+    """The bare aggregate as a coroutine function, so `paired` times both sides alike."""
+    async def run() -> object:
+        return raw.execute(query, params).fetchall()
+
+    return run
 
 
 async def open_store(path: Path, *, teams: int, members: int, weeks: int) -> Store:
@@ -241,31 +257,14 @@ async def open_store(path: Path, *, teams: int, members: int, weeks: int) -> Sto
     return store
 
 
-async def scale_ms(small: Context, large: Context, runs: int) -> tuple[float, float]:
-    """Median times of the same team's report in the small and in the large store, run in turns."""
-    def once(ctx: Context) -> Callable[[], Awaitable[object]]:
-        return lambda: build_report(ctx, teams=[SCALE_TEAM], weeks=WINDOW)
-
-    times: tuple[list[float], list[float]] = ([], [])
-    for ctx in (small, large):
-        await once(ctx)()  # warm
-    gc.collect()
-    for i in range(runs):
-        # Which store goes first alternates, so neither side always follows the other's garbage.
-        for side in (0, 1) if i % 2 else (1, 0):
-            t0 = time.perf_counter()
-            await once((small, large)[side])()
-            times[side].append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times[0]), statistics.median(times[1])
-
-
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", help="reuse or create this SQLite file (default: a temporary one)")
     ap.add_argument("--teams", type=int, default=100)
     ap.add_argument("--members", type=int, default=5000)
     ap.add_argument("--weeks", type=int, default=200)
-    ap.add_argument("--runs", type=int, default=21)
+    ap.add_argument("--runs", type=int, default=21, help="runs of each side within a pair (their median)")
+    add_pairs_argument(ap)
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory(prefix="pulsebot-bench-")
     path = Path(args.db) if args.db else Path(tmp.name) / "bench.db"
@@ -284,10 +283,12 @@ async def main() -> None:
     raw = sqlite3.connect(path)
     team_sql = BARE.format(where="team_id = (SELECT id FROM team WHERE name = ?)", limit=WINDOW)
     company_sql = BARE.format(where="1 = 1", limit=WINDOW * args.teams)
-    team_ms, bare_team = await paired_ms(lambda: build_report(ctx, teams=[team], weeks=WINDOW),
-                                         lambda: raw.execute(team_sql, (team,)).fetchall(), args.runs)
-    company_ms, bare_company = await paired_ms(lambda: build_report(ctx, teams=None, weeks=WINDOW),
-                                               lambda: raw.execute(company_sql).fetchall(), args.runs)
+    pairs = Pairs("team_ms", "company_ms", "scale_ms", unit="ms")
+    await paired(pairs, "team_ms", lambda: build_report(ctx, teams=[team], weeks=WINDOW),
+                 sql(raw, team_sql, team), args)
+    await paired(pairs, "company_ms", lambda: build_report(ctx, teams=None, weeks=WINDOW), sql(raw, company_sql), args)
+    team_ms, bare_team = pairs.median("team_ms"), pairs.median("team_ms", "baseline")
+    company_ms, bare_company = pairs.median("company_ms"), pairs.median("company_ms", "baseline")
     report = await build_report(ctx, teams=None, weeks=WINDOW)
     suppressed = sum(1 for r in report.teams for p in r.periods if p.mood.__class__.__name__ == "Suppressed")
     shown_teams = len(report.teams)
@@ -304,11 +305,16 @@ async def main() -> None:
         with sqlite3.connect(p) as db:
             sizes.append(db.execute("SELECT COUNT(*) FROM response").fetchone()[0])
     del report  # the company report's objects would only slow the collector during the scale runs
-    small_ms, large_ms = await scale_ms(context(small_store), ctx, max(3 * args.runs, 61))
+    # Scale: the same team's report in the large store (pulsebot side) and in the small one (baseline).
+    small = context(small_store)
+    await paired(pairs, "scale_ms", lambda: build_report(ctx, teams=[SCALE_TEAM], weeks=WINDOW),
+                 lambda: build_report(small, teams=[SCALE_TEAM], weeks=WINDOW), args)
+    small_ms, large_ms = pairs.median("scale_ms", "baseline"), pairs.median("scale_ms")
     await small_store.dispose()
     await store.dispose()
 
-    team_ratio, company_ratio = team_ms / bare_team, company_ms / bare_company
+    pairs.report()
+    team_ratio, company_ratio = pairs.ratio("team_ms"), pairs.ratio("company_ms")
     print(f"report window: last {WINDOW} periods; {shown_teams} teams, {suppressed} suppressed team-periods")
     print(f"one-team report   {team_ms:8.2f} ms   bare GROUP BY period {bare_team:7.2f} ms   ratio {team_ratio:5.2f}"
           f"   (target ≤ 50 ms, ≤ 3×)")
@@ -316,7 +322,7 @@ async def main() -> None:
           f"ratio {company_ratio:5.2f}   (target ≤ 1000 ms, ≤ 3×)")
     print(f"for scale, bare GROUP BY period over all {args.weeks} seeded weeks: one team {whole_team:.2f} ms "
           f"(report/bare {team_ms / whole_team:.2f}), every team {whole:.1f} ms (report/bare {company_ms / whole:.2f})")
-    scale_ratio = large_ms / small_ms
+    scale_ratio = pairs.ratio("scale_ms")
     print(f"scale: {SCALE_TEAM}'s {WINDOW}-week report with {sizes[0]:,} responses in the store {small_ms:.2f} ms, "
           f"with {sizes[1]:,} {large_ms:.2f} ms   ratio {scale_ratio:5.2f}   (target ≤ 1.2)")
     print(f"RESULT team_ms={team_ms:.2f} company_ms={company_ms:.2f} "

@@ -1,6 +1,6 @@
 """Slack ack latency of `pulsebot serve` next to a bare slack-bolt AsyncApp, on loopback (issue 3).
 
-Run from the repository root: `.venv/bin/python bench/slack_ack_bench.py [--steady-seconds 20]`.
+Run from the repository root: `.venv/bin/python bench/slack_ack_bench.py [--pairs 7] [--steady-seconds 28]`.
 
 Three processes besides this one: a fake Slack Web API (tests/fakes/slack_api.py), the real
 `pulsebot serve` (store on a temporary SQLite file, a seeded team with an open round whose DMs
@@ -8,12 +8,14 @@ were really sent through the outbox), and a bare AsyncApp whose listeners only a
 same aiohttp adapter and, like pulsebot, answering when its listener returns
 (process_before_response=True; bolt's default polls for the ack every 10 ms, which would flatter
 pulsebot). Both get the same signed requests, half slash commands (/pulse me, /pulse help,
-/empty-chair, and one in fifty a leader's /team-pulse) and half check-in button taps: bursts of
-200 at once (5 per server) and a steady 100 per second (20 s per server, in 2-second turns). The
-servers take turns, order alternating, so that other load on the machine falls on both alike.
+/empty-chair, and one in fifty a leader's /team-pulse) and half check-in button taps. They run in
+`--pairs` pairs (bench/pairs.py), the order alternating: in each pair each server gets a burst of
+200 at once and a steady 100 per second (`--steady-seconds` per server, one turn a pair: 4 s by
+default), and each pair gives one p99 (and steady p50) per server and their ratio; the RESULT
+ratios are the medians of the pairwise ratios, so one unlucky turn cannot move them.
 Latency is request sent → response read, on this side; pulsebot's work behind each ack (stores,
 chat.update, response_url, the report and its chart) runs meanwhile against the fake API.
-The last line is machine-readable: `RESULT burst_p99_ratio=… steady_p99_ratio=… over_3s=…`.
+About 90 s with the defaults. The last line is machine-readable: `RESULT burst_p99_ratio=… steady_p99_ratio=… over_3s=…`.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ if str(ROOT) not in sys.path:
 
 import aiohttp  # noqa: E402
 
+from bench.pairs import Pairs, add_pairs_argument, percentile  # noqa: E402
 from bench.processes import free_port, spawn, wait_for_signal, wait_healthy  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -269,17 +272,6 @@ async def quiet(fake_url: str, still: float = 0.5, limit: float = 30.0) -> None:
             await asyncio.sleep(still)
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
-
-
-def line(name: str, values: list[float], errors: list[int]) -> str:
-    ms = [v * 1000 for v in values]
-    return (f"{name:<22} n={len(ms):5d} p50={pct(ms, 50):7.1f}ms p95={pct(ms, 95):7.1f}ms "
-            f"p99={pct(ms, 99):7.1f}ms max={max(ms):7.1f}ms non200={len(errors)}")
-
-
 # -- main ----------------------------------------------------------------------------------------
 
 
@@ -307,35 +299,32 @@ async def main(args: argparse.Namespace) -> int:
             targets = {"bare": f"http://127.0.0.1:{bare_port}", "pulsebot": f"http://127.0.0.1:{pulse_port}"}
             await wait_healthy(targets["pulsebot"], pulse)
             await wait_healthy(targets["bare"], bare)
-            results = {name: {"burst": ([], []), "steady": ([], [])} for name in targets}
-
-            def add(name: str, shape: str, got: tuple[list[float], list[int]]) -> None:
-                results[name][shape][0].extend(got[0])
-                results[name][shape][1].extend(got[1])
-
+            pairs = Pairs("burst_p99_ms", "steady_p99_ms", "steady_p50_ms", unit="ms")
+            over = errors = 0
             for url in targets.values():
                 await burst(url, Requests(api_url, taps, 1), 40)  # warm-up: imports, caches, connections
-            # The two servers take turns (order alternating) so that whatever else the machine is
-            # doing meanwhile falls on both alike; each one's figures pool all of its turns.
-            order = list(targets)
-            for turn in range(args.bursts):
-                for name in order[:: 1 if turn % 2 == 0 else -1]:
-                    await quiet(fake_url)  # each burst meets a server done with the previous one's work
-                    add(name, "burst", await burst(targets[name], Requests(api_url, taps, turn), args.burst))
-            await quiet(fake_url)
-            segment = args.steady_seconds / args.segments
-            for turn in range(args.segments):
-                for name in order[:: 1 if turn % 2 == 0 else -1]:
-                    add(name, "steady", await steady(targets[name], Requests(api_url, taps, 100 + turn),
-                                                     args.rate, segment))
-            for shape in ("burst", "steady"):
-                for name in targets:
-                    print(line(f"{name} {shape}", *results[name][shape]))
-            ratio = {s: pct(results["pulsebot"][s][0], 99) / pct(results["bare"][s][0], 99) for s in ("burst", "steady")}
-            over = sum(1 for s in ("burst", "steady") for v in results["pulsebot"][s][0] if v > SLACK_LIMIT)
-            errors = sum(len(results["pulsebot"][s][1]) for s in ("burst", "steady"))
-            print(f"pulsebot non-200 answers: {errors}")
-            print(f"RESULT burst_p99_ratio={ratio['burst']:.2f} steady_p99_ratio={ratio['steady']:.2f} over_3s={over}")
+            # Each pair: a burst and a steady turn on each server, the order alternating (bench/pairs.py),
+            # so that whatever else the machine does meanwhile falls on both alike.
+            segment = args.steady_seconds / args.pairs
+            for turn, order in pairs.turns(args.pairs):
+                got: dict[str, dict[str, list[float]]] = {}
+                for side in order:
+                    name = "bare" if side == "baseline" else "pulsebot"
+                    await quiet(fake_url)  # each turn meets a server done with the previous one's work
+                    b, b_err = await burst(targets[name], Requests(api_url, taps, turn), args.burst)
+                    st, st_err = await steady(targets[name], Requests(api_url, taps, 100 + turn), args.rate, segment)
+                    got[side] = {"burst": b, "steady": st}
+                    if name == "pulsebot":
+                        over += sum(1 for v in b + st if v > SLACK_LIMIT)
+                        errors += len(b_err) + len(st_err)
+                for figure, shape, q in (("burst_p99_ms", "burst", 99), ("steady_p99_ms", "steady", 99),
+                                         ("steady_p50_ms", "steady", 50)):
+                    pairs.add(figure, pulsebot=1000 * percentile(got["pulsebot"][shape], q),
+                              baseline=1000 * percentile(got["baseline"][shape], q))
+            pairs.report()
+            print(f"pulsebot non-200 answers: {errors}; load average {Path('/proc/loadavg').read_text().split()[:3]}")
+            print(f"RESULT burst_p99_ratio={pairs.ratio('burst_p99_ms'):.2f} "
+                  f"steady_p99_ratio={pairs.ratio('steady_p99_ms'):.2f} over_3s={over}")
             return 0
     finally:
         for proc in procs:
@@ -352,10 +341,9 @@ def cli() -> None:
     p.add_argument("--role", choices=["main", "fake", "bare"], default="main")
     p.add_argument("--members", type=int, default=200)
     p.add_argument("--burst", type=int, default=200)
-    p.add_argument("--bursts", type=int, default=5, help="bursts per server, taking turns")
-    p.add_argument("--segments", type=int, default=10, help="turns the steady load is cut into")
+    add_pairs_argument(p)
     p.add_argument("--rate", type=float, default=100.0)
-    p.add_argument("--steady-seconds", type=float, default=20.0)
+    p.add_argument("--steady-seconds", type=float, default=28.0, help="steady load per server, cut into one turn a pair")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--api-url", default="")
     args = p.parse_args()

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
-import signal
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from handlers.config import Settings
-from handlers.errors import ConfigError, PulseError
-from handlers.i18n import t
+if TYPE_CHECKING:
+    from handlers.config import Settings
 
 logger = logging.getLogger("pulsebot")
 
@@ -148,6 +148,7 @@ async def _forget(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _rotate(settings: Settings, _args: argparse.Namespace) -> int:
+    from handlers.errors import ConfigError
     from handlers.secret import ensure_per_round_keys, rotate_secret
     from storage.db import Store
     from storage.migrate import upgrade
@@ -255,40 +256,9 @@ async def _teams_package(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from aiohttp import web
+    from bot.serve import serve
 
-    from bot.app import build_context, build_faces, build_web_app
-    from bot.web.app import public_url
-    from schedules.clock import run_clock
-
-    ctx = await build_context(settings)
-    faces = build_faces(ctx, settings)
-    # /team-pulse and the digest offer dashboard links at this address.
-    ctx.public_url = public_url(settings.pulsebot_public_url, args.port, warn=bool(faces.all()))
-    clock = await run_clock(ctx, roster_sync=faces.sync_team)
-    app = build_web_app(ctx, faces, health=clock.health, public_url=ctx.public_url)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, args.host, args.port)
-    await site.start()
-    for face in faces.all():
-        await face.start()
-    rosters = asyncio.create_task(faces.sync_rosters())  # in the background: /healthz answers meanwhile
-    await clock.start()
-    print(f"pulsebot serving on http://{args.host}:{args.port}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    logger.info("stopping")
-    rosters.cancel()
-    await clock.stop()
-    for face in faces.all():
-        await face.stop()
-    await runner.cleanup()
-    await ctx.store.dispose()
-    return 0
+    return await serve(settings, host=args.host, port=args.port)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -378,6 +348,16 @@ def main(argv: list[str] | None = None) -> int:
         # Libraries' start-up chatter (migration plugins, the Agents SDK's connection map) hides our lines.
         for noisy in ("alembic", "microsoft_agents", "apscheduler"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+    # The collector is held while the modules load: their objects live as long as the process, so
+    # every pass over them would be wasted (measured: bench/startup_bench.py). `serve` freezes what
+    # it built once it is up (bot/serve.py); every other command lets the collector run again now.
+    gc.disable()
+    from handlers.config import Settings
+    from handlers.errors import ConfigError, PulseError
+    from handlers.i18n import t
+
+    if args.command != "serve":
+        gc.enable()
     try:
         settings = Settings()
         return asyncio.run(args.run(settings, args))

@@ -14,12 +14,11 @@ messenger and rosters).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
@@ -38,6 +37,9 @@ from handlers.context import Context
 from handlers.errors import ConfigError
 from handlers.pauses import pause_left, pause_workspace
 from handlers.ports import SendError
+
+if TYPE_CHECKING:  # imported by `start` only with SLACK_APP_TOKEN: an HTTP-only server never loads it
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 logger = logging.getLogger(__name__)
 
@@ -325,6 +327,8 @@ class SlackFace:
         if self.runtime.heavy is not None:
             self.runtime.heavy.start()
         if self.settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
             self._socket = AsyncSocketModeHandler(self.app, self.settings.slack_app_token, web_client=self.client)
             await self._socket.connect_async()
             logger.info("slack socket mode connected")

@@ -1,0 +1,61 @@
+"""`pulsebot serve`: one aiohttp server for the configured faces, `/healthz` and the dashboard, and the clock.
+
+Only what is configured is imported: `bot.app.build_faces` imports a face's package (and so its
+SDK: slack-bolt, the Microsoft 365 Agents SDK) only when that face has its variables, and
+matplotlib is imported by the report worker alone (bot/slack/heavy.py), in the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import signal
+
+from handlers.config import Settings
+
+logger = logging.getLogger("pulsebot")
+
+
+async def serve(settings: Settings, *, host: str, port: int) -> int:
+    """Serve until SIGINT or SIGTERM; returns the exit status."""
+    from aiohttp import web
+
+    from bot.app import build_context, build_faces, build_web_app
+    from bot.web.app import public_url
+    from schedules.clock import run_clock
+
+    ctx = await build_context(settings)
+    faces = build_faces(ctx, settings)
+    # /team-pulse and the digest offer dashboard links at this address.
+    ctx.public_url = public_url(settings.pulsebot_public_url, port, warn=bool(faces.all()))
+    clock = await run_clock(ctx, roster_sync=faces.sync_team)
+    app = build_web_app(ctx, faces, health=clock.health, public_url=ctx.public_url)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    for face in faces.all():
+        await face.start()
+    rosters = asyncio.create_task(faces.sync_rosters())  # in the background: /healthz answers meanwhile
+    await clock.start()
+    # The collector was held since the start (bot/__main__.py). What start-up left as garbage goes
+    # now, once; what it built (modules, the app, the config) lives until the process ends, so it is
+    # moved out of the collector's sight and the collections behind requests stay short.
+    gc.collect()
+    gc.freeze()
+    gc.enable()
+    print(f"pulsebot serving on http://{host}:{port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    logger.info("stopping")
+    rosters.cancel()
+    await clock.stop()
+    for face in faces.all():
+        await face.stop()
+    await runner.cleanup()
+    await ctx.store.dispose()
+    return 0
