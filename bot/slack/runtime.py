@@ -145,11 +145,14 @@ class SlackRuntime:
             return Actor(platform="slack", user_id=user_id, workspace=team_id), False
         return actor_from_profile(user_id, team_id, "", profile), True
 
-    async def refresh_profile(self, client: AsyncWebClient, actor: Actor) -> None:
-        """After the response: read the Slack profile (users.info, then cached) and refresh the
-        member's name, locale and time zone; never brings back a member who was forgotten meanwhile."""
-        fresh = await self.actor(client, actor.user_id, actor.workspace)
-        await refresh_member(self.ctx, fresh)
+    async def refresh_profile(self, client: AsyncWebClient, actor: Actor, *, dm_conversation: str | None = None,
+                              profiled: bool = False) -> None:
+        """After the response: refresh the member's name, locale and time zone (and the DM they
+        wrote from) from the Slack profile: `actor`'s when it carries it (`profiled`), else read
+        now (users.info, then cached). Writes only what changed; never brings back a member who
+        was forgotten meanwhile."""
+        fresh = actor if profiled else await self.actor(client, actor.user_id, actor.workspace)
+        await refresh_member(self.ctx, fresh, dm_conversation=dm_conversation)
 
     async def say(self, actor: Actor, msg_id: str, level: str = "warning", **kwargs: Any) -> Message:
         """A one-line notice of the face's own, in the actor's language."""

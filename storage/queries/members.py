@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_
-from sqlmodel import col, delete, select
+from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Delivery, Member, Team, TeamMember, Workspace
@@ -27,6 +27,11 @@ async def find_member(session: AsyncSession, *, platform: str, user_id: str) -> 
     """The member with this platform identity, if the bot has met them."""
     stmt = select(Member).where(Member.platform == platform, Member.user_id == user_id)
     return (await session.exec(stmt)).first()
+
+
+async def update_profile(session: AsyncSession, *, member_id: int, values: dict[str, str]) -> None:
+    """Set these profile columns of the member (no row, no change: a member forgotten meanwhile stays forgotten)."""
+    await session.exec(update(Member).where(col(Member.id) == member_id).values(**values))  # type: ignore[call-overload]
 
 
 async def member_by_id(session: AsyncSession, *, member_id: int) -> Member | None:

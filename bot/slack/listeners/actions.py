@@ -45,20 +45,26 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
             return
         # Before the ack; users.info may hold it only briefly (`known_actor`).
         actor, profiled = await rt.known_actor(client, user_id, team_id)
-        if where.kind == "dm":
+        tap = Tap.parse(action_of(slack_action), value)
+        if where.kind == "dm" and not tap.answers_checkin:
             # Keep the DM id and the Slack profile (locale, time zone) on the member row; before
             # the handler, so that a `forget` tapped here is the last write about this member.
+            # A check-in answer keeps them itself, with the one read of the member it needs.
             await upsert_member(rt.ctx, actor, dm_conversation=where.conversation)
-        outcome = await rt.handle(actor, where, Tap.parse(action_of(slack_action), value))
+        outcome = await rt.handle(actor, where, tap)
         await ack()
         if outcome is None:
             return
         surface = SlackSurface(rt, client, actor, where, card=tapped, trigger_id=str(body.get("trigger_id") or ""))
 
+        # A check-in answer in the DM: the profile and the DM id are kept after the ack (the
+        # answer needed neither), with one read, and a write only when something changed.
+        dm = where.conversation if where.kind == "dm" and tap.answers_checkin else None
+
         async def show() -> None:
             await carry_out(rt.ctx, outcome, surface)
-            if not profiled:
-                await rt.refresh_profile(client, actor)
+            if not profiled or dm is not None:
+                await rt.refresh_profile(client, actor, dm_conversation=dm, profiled=profiled)
 
         # A modal must be opened within 3 s of the tap (trigger_id): it does not wait in the queue.
         rt.later(show, at_once=outcome.form is not None)
