@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam
 from sqlalchemy import select as sa_select
@@ -32,6 +32,25 @@ class Answering(NamedTuple):
     response: Response | None
 
 
+def _answering(*, for_share: bool) -> Any:
+    stmt = (
+        sa_select(Round, Team, Member, col(Delivery.id), Response)
+        .join(Team, col(Team.id) == Round.team_id)
+        .outerjoin(Member, and_(col(Member.platform) == bindparam("platform"),
+                                col(Member.user_id) == bindparam("user_id")))
+        .outerjoin(Delivery, and_(col(Delivery.round_id) == Round.id, col(Delivery.member_id) == Member.id))
+        .outerjoin(Response, and_(col(Response.round_id) == Round.id,
+                                  col(Response.respondent_key) == bindparam("respondent_key")))
+        .where(col(Round.id) == bindparam("round_id"))
+    )
+    # FOR SHARE OF round (PostgreSQL): the round's row only; SQLite has no row locks.
+    return stmt.with_for_update(read=True, of=Round) if for_share else stmt  # type: ignore[arg-type]
+
+
+# Built once: a check-in tap runs this on every tap, and building it cost more than running it.
+_ANSWERING = {share: _answering(for_share=share) for share in (False, True)}
+
+
 async def answering(
     session: AsyncSession, *, round_id: int, platform: str, user_id: str, respondent_key: str, for_share: bool = False
 ) -> Answering | None:
@@ -41,17 +60,8 @@ async def answering(
 
     `for_share` takes a shared lock on the round's row (PostgreSQL) that a close waits for.
     """
-    stmt = (
-        sa_select(Round, Team, Member, col(Delivery.id), Response)
-        .join(Team, col(Team.id) == Round.team_id)
-        .outerjoin(Member, and_(col(Member.platform) == platform, col(Member.user_id) == user_id))
-        .outerjoin(Delivery, and_(col(Delivery.round_id) == Round.id, col(Delivery.member_id) == Member.id))
-        .outerjoin(Response, and_(col(Response.round_id) == Round.id, col(Response.respondent_key) == respondent_key))
-        .where(col(Round.id) == round_id)
-    )
-    if for_share:
-        stmt = stmt.with_for_update(read=True, of=Round)  # type: ignore[arg-type]  # the round's row only
-    row = (await session.execute(stmt)).first()
+    params = {"round_id": round_id, "platform": platform, "user_id": user_id, "respondent_key": respondent_key}
+    row = (await session.execute(_ANSWERING[for_share], params)).first()
     if row is None:
         return None
     rnd, team, member, delivery_id, response = row

@@ -43,13 +43,18 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
             logger.warning("malformed action", extra={"error": str(exc)})
             await ack()
             return
-        # Before the ack; users.info may hold it only briefly (`known_actor`).
-        actor, profiled = await rt.known_actor(client, user_id, team_id)
         tap = Tap.parse(action_of(slack_action), value)
+        if tap.answers_checkin:
+            # Stored under the member's ids alone: no wait for users.info before the ack; the
+            # profile (when not cached yet) is read and kept after it.
+            actor, profiled = rt.actor_now(user_id, team_id)
+        else:
+            # Before the ack; users.info may hold it only briefly (`known_actor`).
+            actor, profiled = await rt.known_actor(client, user_id, team_id)
         if where.kind == "dm" and not tap.answers_checkin:
             # Keep the DM id and the Slack profile (locale, time zone) on the member row; before
             # the handler, so that a `forget` tapped here is the last write about this member.
-            # A check-in answer keeps them itself, with the one read of the member it needs.
+            # A check-in answer keeps them after the ack instead (`show`).
             await upsert_member(rt.ctx, actor, dm_conversation=where.conversation)
         outcome = await rt.handle(actor, where, tap)
         await ack()
@@ -58,7 +63,7 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
         surface = SlackSurface(rt, client, actor, where, card=tapped, trigger_id=str(body.get("trigger_id") or ""))
 
         # A check-in answer in the DM: the profile and the DM id are kept after the ack (the
-        # answer needed neither), with one read, and a write only when something changed.
+        # answer needed neither): one read at most, and a write only when something changed.
         dm = where.conversation if where.kind == "dm" and tap.answers_checkin else None
 
         async def show() -> None:
