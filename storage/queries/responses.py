@@ -61,7 +61,7 @@ async def answering(
     `for_share` takes a shared lock on the round's row (PostgreSQL) that a close waits for.
     """
     params = {"round_id": round_id, "platform": platform, "user_id": user_id, "respondent_key": respondent_key}
-    row = (await session.execute(_ANSWERING[for_share], params)).first()
+    row = (await session.exec(_ANSWERING[for_share], params=params)).first()
     if row is None:
         return None
     rnd, team, member, delivery_id, response = row
