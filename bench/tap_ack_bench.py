@@ -11,7 +11,9 @@ both alike. With `--command-rate R`, slash commands from slack_ack_bench's mix (
 leader's /team-pulse) arrive alongside at R per second; only the taps are measured. Latency is
 request sent → response read. Each pair prints both sides' p50/p99 and the load average; the
 summary gives min/median/max and the median of the pairwise p99 ratios.
-Last line: `RESULT tap_p99_ratio=… tap_p50_ratio=… burst_taps_per_s=… floor_burst_taps_per_s=…`.
+CPU per tap is each server's own CPU time (Linux /proc) over a turn and the work behind its acks
+(the card redrawn, the profile kept), divided by its taps: the figure least moved by other load.
+Last line: `RESULT tap_p99_ratio=… tap_p50_ratio=… cpu_ratio=… burst_taps_per_s=… floor_burst_taps_per_s=…`.
 """
 
 from __future__ import annotations
@@ -89,6 +91,12 @@ async def burst(url: str, requests: Requests, n: int) -> tuple[list[float], list
     return out, errors, n / elapsed
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used so far (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def load() -> str:
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -129,17 +137,23 @@ async def main(args: argparse.Namespace) -> int:
                 await burst(urls[side], Requests(api_url, taps, 1), 40)
                 await steady(urls[side], Requests(api_url, taps, 2), args.rate, 2.0, args.command_rate)
             await quiet(fake_url)
+            pids = {"pulsebot": pulse.pid, "floor": floor.pid}
             figures: dict[str, dict[str, list[float]]] = {
-                f: {s: [] for s in SIDES} for f in ("p50_ms", "p99_ms", "burst_p99_ms", "burst_taps_per_s")}
+                f: {s: [] for s in SIDES} for f in ("p50_ms", "p99_ms", "burst_p99_ms", "burst_taps_per_s",
+                                                   "cpu_ms_per_tap")}
             non200 = 0
             print(f"load average before: {load()}")
             for pair in range(args.pairs):
                 for side in SIDES if pair % 2 == 0 else SIDES[::-1]:
                     await quiet(fake_url)  # each turn meets a server done with the previous turn's work
+                    cpu_before = cpu_seconds(pids[side])
                     got, errors = await steady(urls[side], Requests(api_url, taps, 100 + pair), args.rate,
                                                args.seconds, args.command_rate)
                     await quiet(fake_url)
                     bgot, berrors, per_s = await burst(urls[side], Requests(api_url, taps, 200 + pair), args.burst)
+                    await quiet(fake_url)  # the work behind the acks counts too (the card redrawn, the profile)
+                    figures["cpu_ms_per_tap"][side].append(
+                        (cpu_seconds(pids[side]) - cpu_before) * 1000 / (len(got) + len(bgot)))
                     non200 += len(errors) + len(berrors) if side == "pulsebot" else 0
                     ms = [v * 1000 for v in got]
                     figures["p50_ms"][side].append(pct(ms, 50))
@@ -148,10 +162,11 @@ async def main(args: argparse.Namespace) -> int:
                     figures["burst_taps_per_s"][side].append(per_s)
                 print(f"pair {pair + 1}: " + "  ".join(
                     f"{s} p50={figures['p50_ms'][s][-1]:.1f}ms p99={figures['p99_ms'][s][-1]:.1f}ms "
-                    f"burst {figures['burst_taps_per_s'][s][-1]:.0f} taps/s" for s in SIDES)
+                    f"burst {figures['burst_taps_per_s'][s][-1]:.0f} taps/s cpu {figures['cpu_ms_per_tap'][s][-1]:.2f}ms/tap"
+                    for s in SIDES)
                     + f"  load {load()}", flush=True)
             for name, unit in (("p50_ms", "ms"), ("p99_ms", "ms"), ("burst_p99_ms", "ms"),
-                               ("burst_taps_per_s", "/s")):
+                               ("burst_taps_per_s", "/s"), ("cpu_ms_per_tap", "ms")):
                 print(name)
                 for side in SIDES:
                     print(spread(side, figures[name][side], unit))
@@ -160,11 +175,12 @@ async def main(args: argparse.Namespace) -> int:
                 return statistics.median(p / f for p, f in zip(figures[name]["pulsebot"], figures[name]["floor"],
                                                                strict=True))
 
-            for name in ("p50_ms", "p99_ms", "burst_p99_ms"):
+            for name in ("p50_ms", "p99_ms", "burst_p99_ms", "cpu_ms_per_tap"):
                 pairs = [p / f for p, f in zip(figures[name]["pulsebot"], figures[name]["floor"], strict=True)]
                 print(f"{name} pairwise ratios: " + " ".join(f"{r:.2f}" for r in pairs))
             print(f"pulsebot non-200 answers: {non200}; load average after: {load()}")
             print(f"RESULT tap_p99_ratio={ratio('p99_ms'):.2f} tap_p50_ratio={ratio('p50_ms'):.2f} "
+                  f"cpu_ratio={ratio('cpu_ms_per_tap'):.2f} "
                   f"burst_taps_per_s={statistics.median(figures['burst_taps_per_s']['pulsebot']):.0f} "
                   f"floor_burst_taps_per_s={statistics.median(figures['burst_taps_per_s']['floor']):.0f}")
             return 0

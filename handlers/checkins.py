@@ -245,7 +245,8 @@ async def record_answer(
         rnd, locale=locale, tz=tz, name=member.name, response=response, notice=notice,
         min_group_size=ctx.min_group_size,
     )
-    logger.info("answer recorded", extra={"round_id": round_id})
+    # Debug, not info: a line per tap (a hundred a second at a busy moment) cost more than the answer's read.
+    logger.debug("answer recorded", extra={"round_id": round_id})
     return Outcome(update=message, reply=Message((notice,), fallback=notice.text, locale=locale))
 
 
