@@ -166,24 +166,25 @@ async def delivery_message(
         return await recipient_in(session, member), message, key
 
 
-async def answerable(session: AsyncSession, ctx: Context, actor: Actor, round_id: int) -> tuple[Round, Member, Team]:
-    """The round, member and team if the actor may answer this round now; a refusal otherwise."""
-    member = await find_member(session, actor)
-    # FOR SHARE (PostgreSQL): a close waits for this answer's commit, and an answer that starts
-    # after a close sees it; so no acknowledged answer falls outside its round's frozen figures.
-    rnd = await rounds.round_by_id(session, round_id=round_id, for_share=True)
-    if rnd is None:
+async def answerable(
+    session: AsyncSession, ctx: Context, actor: Actor, round_id: int, *, key: str | None = None
+) -> answers.Answering:
+    """The round, its team, the member and their answer so far (under `key`, their respondent key
+    for the round) if the actor may answer this round now; a refusal otherwise. One statement."""
+    found = await answers.answering(
+        session, round_id=round_id, platform=actor.platform, user_id=actor.user_id,
+        respondent_key=key or respondent_key(ctx.secret, actor.key, round_id=round_id),
+        # FOR SHARE (PostgreSQL): a close waits for this answer's commit, and an answer that starts
+        # after a close sees it; so no acknowledged answer falls outside its round's frozen figures.
+        for_share=True,
+    )
+    if found is None:
         raise NotFound("checkin.unknown")
-    if member is None:
+    if found.member is None or not found.asked:
         raise NotAllowed("checkin.not_yours")
-    delivery = await deliveries.delivery_of(session, round_id=round_id, member_id=member.id)  # type: ignore[arg-type]
-    if delivery is None:
-        raise NotAllowed("checkin.not_yours")
-    if is_closed(rnd, ctx.clock.now()):
+    if is_closed(found.round, ctx.clock.now()):
         raise Closed("checkin.closed")
-    team = await teams.team_by_id(session, team_id=rnd.team_id)
-    assert team is not None
-    return rnd, member, team
+    return found
 
 
 async def record_answer(
@@ -197,7 +198,11 @@ async def record_answer(
     comment: str | None = None,
     focus_score: int | None = None,
 ) -> Outcome:
-    """Store (or change) the actor's answer for a round while it is open; the reply says what was kept."""
+    """Store (or change) the actor's answer for a round while it is open; the reply says what was kept.
+
+    One statement reads the round, its team, the member, their delivery and their answer so far;
+    one writes the answer (issue 14: each statement is a trip to SQLite's thread).
+    """
     if mood is not None and not 1 <= mood <= 5:
         raise Invalid("checkin.out_of_range", low=1, high=5)
     if driver_score is not None and not 1 <= driver_score <= 5:
@@ -214,13 +219,14 @@ async def record_answer(
     for attempt in (1, 2):
         try:
             async with ctx.store.session() as session:
-                rnd, member, team = await answerable(session, ctx, actor, round_id)
+                found = await answerable(session, ctx, actor, round_id, key=key)
+                rnd, team, member = found.round, found.team, found.member
                 if enps is not None and not rnd.enps:
                     raise Invalid("checkin.no_enps")
                 focus = await commitment_rows.focus_for(session, rnd=rnd)
                 if focus_score is not None and focus is None:
                     raise Invalid("commitment.no_focus")
-                response = await answers.response_of(session, round_id=round_id, respondent_key=key)
+                response = found.response
                 if response is None:
                     response = answers.add_response(session, round_id=round_id, respondent_key=key)
                 if mood is not None:
@@ -242,14 +248,15 @@ async def record_answer(
         except IntegrityError:
             if attempt == 2:  # a double tap raced us twice: give up loudly rather than loop
                 raise
-    assert response is not None  # set in the loop, which either breaks or raises
+    assert member is not None and response is not None  # answerable refuses a stranger; the loop set both
     tz = member.timezone or ctx.config.team_timezone(team)
     notice = recorded_notice(response, locale, closes_text(rnd, locale, tz))
     message = checkin_message(
         rnd, locale=locale, tz=tz, name=member.name, response=response, notice=notice,
         min_group_size=ctx.min_group_size, focus=focus,
     )
-    logger.info("answer recorded", extra={"round_id": round_id})
+    # Debug, not info: a line per tap (a hundred a second at a busy moment) cost more than the answer's read.
+    logger.debug("answer recorded", extra={"round_id": round_id})
     return Outcome(update=message, reply=Message((notice,), fallback=notice.text, locale=locale))
 
 

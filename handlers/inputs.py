@@ -86,6 +86,7 @@ _SLOTS: dict[str, tuple[str, ...]] = {
     "reply.stop": ("ref",),
 }
 _REF = re.compile(r"[0-9a-f]{32}")
+_ANSWERS = frozenset({"checkin.mood", "checkin.driver", "checkin.enps", "checkin.comment.submit"})
 
 
 def _fits(slot: str, part: str) -> bool:
@@ -117,6 +118,12 @@ class Tap:
         if len(parts) == len(slots) and all(_fits(s, p) for s, p in zip(slots, parts, strict=True)):
             ids = {slot: p if slot == "ref" else int(p) for slot, p in zip(slots, parts, strict=True)}
         return cls(action=action, fields=dict(fields or {}), **ids)  # type: ignore[arg-type]
+
+    @property
+    def answers_checkin(self) -> bool:
+        """A check-in answer: it needs the member row as the round asked them, not a fresh profile,
+        so a face may refresh the profile after acknowledging it instead of before."""
+        return self.action in _ANSWERS
 
     def need(self, *slots: str) -> list[int]:
         """The ids this action needs, or `Invalid("action.malformed")` when one is missing."""

@@ -74,19 +74,40 @@ async def find_member(session: AsyncSession, actor: Actor) -> Member | None:
     return await rows.find_member(session, platform=actor.platform, user_id=actor.user_id)
 
 
-def _apply_profile(member: Member, actor: Actor, dm_conversation: str | None, conversation_ref: str | None) -> None:
+def _profile_values(
+    member: Member, actor: Actor, dm_conversation: str | None, conversation_ref: str | None
+) -> dict[str, str]:
+    """The member row's profile as the platform tells it now: only what the platform said (a
+    locale the member chose with `lang` wins over the platform's hint)."""
+    values: dict[str, str] = {}
     if actor.name:
-        member.name = actor.name[:200]
+        values["name"] = actor.name[:200]
     if actor.aad_id:
-        member.aad_id = actor.aad_id
+        values["aad_id"] = actor.aad_id
     if (tz := valid_timezone(actor.timezone)) is not None:
-        member.timezone = tz
+        values["timezone"] = tz
     if not member.locale_chosen and (lang := normalize_locale(actor.locale)):
-        member.locale = lang
+        values["locale"] = lang
     if dm_conversation:
-        member.dm_conversation = dm_conversation
+        values["dm_conversation"] = dm_conversation
     if conversation_ref:
-        member.conversation_ref = conversation_ref
+        values["conversation_ref"] = conversation_ref
+    return values
+
+
+def profile_changes(
+    member: Member, actor: Actor, *, dm_conversation: str | None = None, conversation_ref: str | None = None
+) -> dict[str, str]:
+    """What the platform's profile (and these conversation ids) would change on the member row:
+    empty when the row already says it all, so an unchanged profile costs no write."""
+    wanted = _profile_values(member, actor, dm_conversation, conversation_ref)
+    return {column: value for column, value in wanted.items() if getattr(member, column) != value}
+
+
+def _apply_profile(member: Member, actor: Actor, dm_conversation: str | None, conversation_ref: str | None) -> None:
+    for column, value in profile_changes(member, actor, dm_conversation=dm_conversation,
+                                         conversation_ref=conversation_ref).items():
+        setattr(member, column, value)
 
 
 async def upsert_in(
@@ -128,16 +149,17 @@ async def upsert_member(
     return await retry_on_conflict(upsert)
 
 
-async def refresh_member(ctx: Context, actor: Actor) -> bool:
-    """Refresh a known member's name, locale and time zone from the platform; False when there is
-    no such member. Never creates one: a profile read after the request it came with (the Slack
-    face reads it once the answer is stored and acknowledged) may find the member forgotten since,
-    and a forgotten member must stay forgotten."""
+async def refresh_member(ctx: Context, actor: Actor, *, dm_conversation: str | None = None) -> bool:
+    """Refresh a known member's name, locale and time zone from the platform (and the DM they
+    wrote from); False when there is no such member. Writes only what changed: an unchanged
+    profile costs one read. Never creates a member: a profile read after the request it came
+    with (the Slack face reads it once the answer is stored and acknowledged) may find the member
+    forgotten since, and a forgotten member must stay forgotten."""
     async with ctx.store.session() as session:
         member = await find_member(session, actor)
         if member is None:
             return False
-        _apply_profile(member, actor, None, None)
+        _apply_profile(member, actor, dm_conversation, None)
         try:
             await session.commit()
         except StaleDataError:  # deleted (`privacy.forget`) between the read and the write

@@ -12,6 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import sqlite_async
+
 DEFAULT_URL = "sqlite+aiosqlite:///pulsebot.db"  # the one default: an embedded file beside the process
 
 
@@ -70,10 +72,18 @@ class Store:
         kwargs: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        else:
+            # Statements in one trip to aiosqlite's thread each (storage/sqlite_async.py).
+            kwargs["async_creator"] = self._connect_sqlite
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+
+    async def _connect_sqlite(self) -> Any:
+        # What the aiosqlite dialect would pass to sqlite3.connect for this url (file name, uri, ...).
+        args, options = self.engine.dialect.create_connect_args(self.engine.url)
+        return await sqlite_async.connect(*args, **options)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -250,7 +250,9 @@ class SlackFace:
             logger.warning("malformed slack payload", extra={"problem": problem})
             return web.json_response({"ok": False, "error": "malformed_payload", "detail": problem}, status=400)
         try:
-            bolt_response = await self.app.async_dispatch(bolt_request)
+            # Acks first: work queued after earlier acks waits to start while this one is answered.
+            with self.runtime.background.acking():
+                bolt_response = await self.app.async_dispatch(bolt_request)
         except Exception:  # noqa: BLE001 - one bad request must not take the server down
             logger.exception("slack request failed")
             return web.json_response({"ok": False, "error": "internal_error"}, status=500)

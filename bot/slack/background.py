@@ -6,13 +6,18 @@ happens after. Running that work through a small pool, instead of one task per r
 the event loop's queue short, so a burst of requests is acked at the pace of the acks, not of
 the work behind them. Work with a deadline of its own (a modal's trigger_id expires 3 s after
 the tap) skips the queue: `submit(job, at_once=True)`.
+
+Acks go first: while a request is being answered (`acking`), a worker waits before it starts its
+next job, until no request is (or `patience` seconds at most, so a steady stream of requests
+cannot starve the work). Nothing is dropped: the queue has no bound, and a job that waits is run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 
 logger = logging.getLogger(__name__)
 
@@ -22,11 +27,36 @@ Job = Callable[[], Awaitable[None]]
 class Background:
     """A FIFO of jobs run by `workers` tasks, started on first use in the running loop."""
 
-    def __init__(self, workers: int = 8) -> None:
+    def __init__(self, workers: int = 8, *, patience: float = 0.1) -> None:
         self.workers = workers
+        self.patience = patience
         self._queue: asyncio.Queue[Job] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._at_once: set[asyncio.Task[None]] = set()
+        self._acking = 0
+        self._no_acks: asyncio.Event | None = None
+
+    @contextmanager
+    def acking(self) -> Iterator[None]:
+        """Around answering one request: queued jobs wait to start until no request is being answered."""
+        self._acking += 1
+        try:
+            yield
+        finally:
+            self._acking -= 1
+            if self._acking == 0 and self._no_acks is not None:
+                self._no_acks.set()
+
+    async def _acks_first(self) -> None:
+        if not self._acking:
+            return
+        if self._no_acks is None:
+            self._no_acks = asyncio.Event()
+        self._no_acks.clear()
+        try:
+            await asyncio.wait_for(self._no_acks.wait(), self.patience)
+        except TimeoutError:
+            pass  # requests keep coming: the work goes on anyway, after `patience`
 
     def submit(self, job: Job, *, at_once: bool = False) -> None:
         """Queue a job; it runs after the current request has been answered. With `at_once` it
@@ -52,6 +82,7 @@ class Background:
         while True:
             job = await self._queue.get()
             try:
+                await self._acks_first()
                 await self._run(job)
             finally:
                 self._queue.task_done()

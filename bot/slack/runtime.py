@@ -62,6 +62,11 @@ class Profiles:
         # Shielded: a caller cancelled by its own timeout does not cancel the lookup for the others.
         return await asyncio.shield(lookup)
 
+    def cached(self, team_id: str, user_id: str) -> dict[str, Any] | None:
+        """The user object if it is in the cache and fresh; never asks Slack."""
+        hit = self._cache.get((team_id, user_id))
+        return hit[1] if hit is not None and time.monotonic() - hit[0] < self.ttl else None
+
     async def _look_up(self, client: AsyncWebClient, key: tuple[str, str]) -> dict[str, Any] | None:
         team_id, user_id = key
         try:
@@ -102,6 +107,10 @@ class SlackRuntime:
     http: aiohttp.ClientSession | None = None
     background: Background = field(default_factory=Background)
     heavy: HeavyLane | None = None  # the leader's report runs here (see bot/slack/heavy.py)
+    # The profiles (and DMs) this process already kept on their member rows, by workspace and user:
+    # a tap whose Slack profile is the one kept last time skips even the read (issue 14).
+    kept: OrderedDict[tuple[str, str], tuple[str, str | None, str | None, str | None]] = field(
+        default_factory=OrderedDict)
 
     async def handle(self, actor: Actor, where: Where, done: Input) -> Outcome | None:
         """`handlers.inputs.handle`, with heavy commands (`Command.heavy`) on the heavy lane."""
@@ -145,11 +154,30 @@ class SlackRuntime:
             return Actor(platform="slack", user_id=user_id, workspace=team_id), False
         return actor_from_profile(user_id, team_id, "", profile), True
 
-    async def refresh_profile(self, client: AsyncWebClient, actor: Actor) -> None:
-        """After the response: read the Slack profile (users.info, then cached) and refresh the
-        member's name, locale and time zone; never brings back a member who was forgotten meanwhile."""
-        fresh = await self.actor(client, actor.user_id, actor.workspace)
-        await refresh_member(self.ctx, fresh)
+    def actor_now(self, user_id: str, team_id: str) -> tuple[Actor, bool]:
+        """Who acted, without waiting for Slack: (actor, whether it carries their profile), the
+        profile only when it is cached. For a request that needs no profile before its answer (a
+        check-in answer is stored under the member's ids); `refresh_profile` after the 200."""
+        profile = self.profiles.cached(team_id, user_id)
+        if profile is None:
+            return Actor(platform="slack", user_id=user_id, workspace=team_id), False
+        return actor_from_profile(user_id, team_id, "", profile), True
+
+    async def refresh_profile(self, client: AsyncWebClient, actor: Actor, *, dm_conversation: str | None = None,
+                              profiled: bool = False) -> None:
+        """After the response: refresh the member's name, locale and time zone (and the DM they
+        wrote from) from the Slack profile: `actor`'s when it carries it (`profiled`), else read
+        now (users.info, then cached). Writes only what changed; never brings back a member who
+        was forgotten meanwhile."""
+        fresh = actor if profiled else await self.actor(client, actor.user_id, actor.workspace)
+        key, seen = (fresh.workspace, fresh.user_id), (fresh.name, fresh.locale, fresh.timezone, dm_conversation)
+        if self.kept.get(key) == seen:
+            return  # kept by this process already; a change in Slack comes with a new profile
+        if await refresh_member(self.ctx, fresh, dm_conversation=dm_conversation):
+            self.kept[key] = seen
+            self.kept.move_to_end(key)
+            while len(self.kept) > self.profiles.size:
+                self.kept.popitem(last=False)
 
     async def say(self, actor: Actor, msg_id: str, level: str = "warning", **kwargs: Any) -> Message:
         """A one-line notice of the face's own, in the actor's language."""

@@ -59,12 +59,6 @@ async def delivery_by_id(session: AsyncSession, *, delivery_id: int) -> Delivery
     return await session.get(Delivery, delivery_id)
 
 
-async def delivery_of(session: AsyncSession, *, round_id: int, member_id: int) -> Delivery | None:
-    """The member's delivery in the round, if they were asked in it."""
-    stmt = select(Delivery).where(Delivery.round_id == round_id, Delivery.member_id == member_id)
-    return (await session.exec(stmt)).first()
-
-
 async def members_asked(session: AsyncSession, *, round_id: int) -> set[int]:
     """Ids of the members the round has a delivery for."""
     return set((await session.exec(select(Delivery.member_id).where(Delivery.round_id == round_id))).all())

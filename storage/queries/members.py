@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_
-from sqlmodel import col, delete, select
+from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Delivery, Member, Team, TeamMember, Workspace
@@ -32,6 +32,11 @@ async def find_member(session: AsyncSession, *, platform: str, user_id: str) -> 
 async def leader_member(session: AsyncSession, *, ref: str) -> Member | None:
     """The member a leader's "platform:id" (or Teams Entra id) names, if the bot has met them."""
     return (await session.exec(select(Member).where(member_named_in([ref])).order_by(col(Member.id)))).first()
+
+
+async def update_profile(session: AsyncSession, *, member_id: int, values: dict[str, str]) -> None:
+    """Set these profile columns of the member (no row, no change: a member forgotten meanwhile stays forgotten)."""
+    await session.exec(update(Member).where(col(Member.id) == member_id).values(**values))  # type: ignore[call-overload]
 
 
 async def member_by_id(session: AsyncSession, *, member_id: int) -> Member | None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam
+from sqlalchemy import and_, bindparam
+from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Response, Round, Team
+from storage.models import Delivery, Member, Response, Round, Team
 
 
 class OwnAnswer(NamedTuple):
@@ -20,10 +21,51 @@ class OwnAnswer(NamedTuple):
     response: Response
 
 
-async def response_of(session: AsyncSession, *, round_id: int, respondent_key: str) -> Response | None:
-    """The answer stored under this key in this round, if any."""
-    stmt = select(Response).where(Response.round_id == round_id, Response.respondent_key == respondent_key)
-    return (await session.exec(stmt)).first()
+class Answering(NamedTuple):
+    """What answering a round needs, read in one statement: the round and its team, the member
+    (None when the bot has not met them), whether the round asked them, and their answer so far."""
+
+    round: Round
+    team: Team
+    member: Member | None
+    asked: bool
+    response: Response | None
+
+
+def _answering(*, for_share: bool) -> Any:
+    stmt = (
+        sa_select(Round, Team, Member, col(Delivery.id), Response)
+        .join(Team, col(Team.id) == Round.team_id)
+        .outerjoin(Member, and_(col(Member.platform) == bindparam("platform"),
+                                col(Member.user_id) == bindparam("user_id")))
+        .outerjoin(Delivery, and_(col(Delivery.round_id) == Round.id, col(Delivery.member_id) == Member.id))
+        .outerjoin(Response, and_(col(Response.round_id) == Round.id,
+                                  col(Response.respondent_key) == bindparam("respondent_key")))
+        .where(col(Round.id) == bindparam("round_id"))
+    )
+    # FOR SHARE OF round (PostgreSQL): the round's row only; SQLite has no row locks.
+    return stmt.with_for_update(read=True, of=Round) if for_share else stmt  # type: ignore[arg-type]
+
+
+# Built once: a check-in tap runs this on every tap, and building it cost more than running it.
+_ANSWERING = {share: _answering(for_share=share) for share in (False, True)}
+
+
+async def answering(
+    session: AsyncSession, *, round_id: int, platform: str, user_id: str, respondent_key: str, for_share: bool = False
+) -> Answering | None:
+    """The round (None when there is no such round) with its team, the member of this platform
+    identity, their delivery in it and the answer under `respondent_key`: one statement, where a
+    check-in tap used to take five (each a trip to SQLite's thread, issue 14).
+
+    `for_share` takes a shared lock on the round's row (PostgreSQL) that a close waits for.
+    """
+    params = {"round_id": round_id, "platform": platform, "user_id": user_id, "respondent_key": respondent_key}
+    row = (await session.exec(_ANSWERING[for_share], params=params)).first()
+    if row is None:
+        return None
+    rnd, team, member, delivery_id, response = row
+    return Answering(rnd, team, member, delivery_id is not None, response)
 
 
 def add_response(session: AsyncSession, *, round_id: int, respondent_key: str) -> Response:

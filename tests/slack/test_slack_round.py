@@ -154,6 +154,7 @@ async def test_a_tap_in_the_dm_keeps_the_dm_channel_on_the_member(slack):
     message = slack.fake.messages(dm)[0]
     await slack.tap("U3", actions_of(message)[0][1], channel=dm, ts=message["ts"])
     await eventually(lambda: slack.fake.calls("chat.update"))
+    await slack.face.runtime.background.idle()  # a check-in answer keeps the DM after its ack
     async with slack.ctx.store.session() as session:
         member = (await session.exec(select(Member).where(Member.user_id == "U3"))).one()
     assert member.dm_conversation == dm

@@ -43,22 +43,33 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
             logger.warning("malformed action", extra={"error": str(exc)})
             await ack()
             return
-        # Before the ack; users.info may hold it only briefly (`known_actor`).
-        actor, profiled = await rt.known_actor(client, user_id, team_id)
-        if where.kind == "dm":
+        tap = Tap.parse(action_of(slack_action), value)
+        if tap.answers_checkin:
+            # Stored under the member's ids alone: no wait for users.info before the ack; the
+            # profile (when not cached yet) is read and kept after it.
+            actor, profiled = rt.actor_now(user_id, team_id)
+        else:
+            # Before the ack; users.info may hold it only briefly (`known_actor`).
+            actor, profiled = await rt.known_actor(client, user_id, team_id)
+        if where.kind == "dm" and not tap.answers_checkin:
             # Keep the DM id and the Slack profile (locale, time zone) on the member row; before
             # the handler, so that a `forget` tapped here is the last write about this member.
+            # A check-in answer keeps them after the ack instead (`show`).
             await upsert_member(rt.ctx, actor, dm_conversation=where.conversation)
-        outcome = await rt.handle(actor, where, Tap.parse(action_of(slack_action), value))
+        outcome = await rt.handle(actor, where, tap)
         await ack()
         if outcome is None:
             return
         surface = SlackSurface(rt, client, actor, where, card=tapped, trigger_id=str(body.get("trigger_id") or ""))
 
+        # A check-in answer in the DM: the profile and the DM id are kept after the ack (the
+        # answer needed neither): one read at most, and a write only when something changed.
+        dm = where.conversation if where.kind == "dm" and tap.answers_checkin else None
+
         async def show() -> None:
             await carry_out(rt.ctx, outcome, surface)
-            if not profiled:
-                await rt.refresh_profile(client, actor)
+            if not profiled or dm is not None:
+                await rt.refresh_profile(client, actor, dm_conversation=dm, profiled=profiled)
 
         # A modal must be opened within 3 s of the tap (trigger_id): it does not wait in the queue.
         rt.later(show, at_once=outcome.form is not None)
