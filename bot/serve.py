@@ -2,7 +2,8 @@
 
 Only what is configured is imported: `bot.app.build_faces` imports a face's package (and so its
 SDK: slack-bolt, the Microsoft 365 Agents SDK) only when that face has its variables, and
-matplotlib is imported by the report worker alone (bot/slack/heavy.py), in the background.
+matplotlib is imported in the background by the process that draws charts: Slack's report worker
+(bot/slack/heavy.py), and the server itself only when Teams is configured (Teams draws in-process).
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ async def serve(settings: Settings, *, host: str, port: int) -> int:
     gc.freeze()
     gc.enable()
     print(f"pulsebot serving on http://{host}:{port}", flush=True)
+    if faces.teams is not None:
+        # Teams draws a /team-pulse chart in this process (its card carries it; no report worker):
+        # load matplotlib and its fonts now, in the background, not on a leader's first request.
+        from handlers.charts import warm_up_in_background
+
+        warm_up_in_background("server")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import threading
 
 from handlers.i18n import t
 from handlers.reports import Mood, TeamReport
@@ -36,6 +38,22 @@ def warm_up() -> None:
     fig.text(0.01, 0.01, "n < 5", fontsize=7)
     fig.tight_layout()
     fig.savefig(io.BytesIO(), format="png")
+
+
+def warm_up_in_background(who: str) -> threading.Thread:
+    """`warm_up` in a daemon thread at a lower CPU priority (Linux schedules threads one by one),
+    so the process it runs in keeps starting, or acking, beside it. `who` names it in the log."""
+
+    def run() -> None:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        try:
+            warm_up()
+        except Exception:  # noqa: BLE001 - a failed warm-up only means the first chart pays for it
+            logger.exception("chart warm-up failed", extra={"process": who})
+
+    thread = threading.Thread(target=run, name="warm-charts", daemon=True)
+    thread.start()
+    return thread
 
 
 def chart_png(report: TeamReport, locale: str) -> bytes:

@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from handlers.charts import warm_up
+from handlers.charts import warm_up_in_background
 from handlers.config import PulseConfig
 from handlers.context import Context
 from handlers.inputs import Command, handle
@@ -43,21 +43,11 @@ def _exit_with_parent(parent: int) -> None:
             os._exit(0)
 
 
-def _warm_charts() -> None:
-    # This thread only (Linux schedules threads): the warm-up yields the CPU to a server still
-    # starting, or already acking, beside it.
-    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    try:
-        warm_up()
-    except Exception:  # noqa: BLE001 - a failed warm-up only means the first chart pays for it
-        logger.exception("report worker: chart warm-up failed")
-
-
 def _start_worker(url: str, config: PulseConfig, secret: bytes) -> None:
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     # matplotlib is imported here, in the background, not by the server: the first /team-pulse
     # finds it loaded and its fonts read (a report arriving meanwhile waits on the import lock).
-    threading.Thread(target=_warm_charts, name="warm-charts", daemon=True).start()
+    warm_up_in_background("report worker")
     _WORKER["loop"] = asyncio.new_event_loop()
     _WORKER["ctx"] = Context(store=Store(url), config=config, secret=secret)
 
