@@ -223,7 +223,7 @@ async def record_answer(
                 rnd, team, member = found.round, found.team, found.member
                 if enps is not None and not rnd.enps:
                     raise Invalid("checkin.no_enps")
-                focus = await commitment_rows.focus_for(session, rnd=rnd)
+                focus = found.focus
                 if focus_score is not None and focus is None:
                     raise Invalid("commitment.no_focus")
                 response = found.response

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -62,13 +63,21 @@ async def mark_skipped(session: AsyncSession, *, round_id: int, leader: str, now
     return bool((await session.exec(stmt)).rowcount)  # type: ignore[call-overload]
 
 
+def focus_of(rnd: Any) -> Any:
+    """A scalar subquery: the focus (driver) committed after the previous round of `rnd`'s team,
+    if set; `rnd` is the Round class (correlated inside a larger statement) or a Round row."""
+    previous = aliased(Round)
+    previous_id = (sa_select(col(previous.id))
+                   .where(col(previous.team_id) == rnd.team_id, col(previous.period_start) < rnd.period_start)
+                   .order_by(col(previous.period_start).desc()).limit(1).scalar_subquery())
+    return (sa_select(col(RoundCommitment.driver))
+            .where(col(RoundCommitment.round_id) == previous_id, col(RoundCommitment.status) == SET)
+            .scalar_subquery())
+
+
 async def focus_for(session: AsyncSession, *, rnd: Round) -> str | None:
     """The focus the round follows up: the driver committed after the team's previous round, if set."""
-    previous = (select(Round.id).where(Round.team_id == rnd.team_id, col(Round.period_start) < rnd.period_start)
-                .order_by(col(Round.period_start).desc()).limit(1).scalar_subquery())
-    stmt = select(RoundCommitment.driver).where(col(RoundCommitment.round_id) == previous,
-                                                col(RoundCommitment.status) == SET)
-    return (await session.exec(stmt)).first()
+    return (await session.exec(sa_select(focus_of(rnd)))).scalar()  # type: ignore[call-overload]
 
 
 async def last_closed_with_figures(session: AsyncSession, *, team_id: int) -> int | None:

@@ -11,6 +11,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Delivery, Member, Response, Round, Team
+from storage.queries.commitments import focus_of
 
 
 class OwnAnswer(NamedTuple):
@@ -30,11 +31,12 @@ class Answering(NamedTuple):
     member: Member | None
     asked: bool
     response: Response | None
+    focus: str | None  # the commitment this round follows up (`commitments.focus_of`), if any
 
 
 def _answering(*, for_share: bool) -> Any:
     stmt = (
-        sa_select(Round, Team, Member, col(Delivery.id), Response)
+        sa_select(Round, Team, Member, col(Delivery.id), Response, focus_of(Round))
         .join(Team, col(Team.id) == Round.team_id)
         .outerjoin(Member, and_(col(Member.platform) == bindparam("platform"),
                                 col(Member.user_id) == bindparam("user_id")))
@@ -64,8 +66,8 @@ async def answering(
     row = (await session.exec(_ANSWERING[for_share], params=params)).first()
     if row is None:
         return None
-    rnd, team, member, delivery_id, response = row
-    return Answering(rnd, team, member, delivery_id is not None, response)
+    rnd, team, member, delivery_id, response, focus = row
+    return Answering(rnd, team, member, delivery_id is not None, response, focus)
 
 
 def add_response(session: AsyncSession, *, round_id: int, respondent_key: str) -> Response:
