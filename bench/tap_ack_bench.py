@@ -35,8 +35,9 @@ if str(ROOT) not in sys.path:
 
 import aiohttp  # noqa: E402
 
+from bench.pairs import percentile as pct  # noqa: E402
 from bench.processes import free_port, spawn, wait_healthy  # noqa: E402
-from bench.slack_ack_bench import SECRET, TOKEN, Requests, pct, quiet, seed, signed, write_config  # noqa: E402
+from bench.slack_ack_bench import SECRET, TOKEN, Requests, quiet, seed, signed, write_config  # noqa: E402
 
 SIDES = ("pulsebot", "floor")
 
