@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
 
 from handlers.config import Settings
@@ -20,13 +21,23 @@ logger = logging.getLogger("pulsebot")
 
 async def serve(settings: Settings, *, host: str, port: int) -> int:
     """Serve until SIGINT or SIGTERM; returns the exit status."""
+    from handlers.config import load_config
+    from storage.migrate import upgrade_apart
+
+    # A weak secret or a wrong config stops serve before any store exists (as build_context would).
+    settings.secret()
+    load_config(settings.pulsebot_config, must_exist="PULSEBOT_CONFIG" in os.environ)
+    # Migrations run in a forked child, started first: they run while this process imports the
+    # rest, and the server itself never loads Alembic (about 10 MB it would keep idle).
+    migrated = upgrade_apart(settings.database_url)
     from aiohttp import web
 
     from bot.app import build_context, build_faces, build_web_app
     from bot.web.app import public_url
     from schedules.clock import run_clock
 
-    ctx = await build_context(settings)
+    await migrated()
+    ctx = await build_context(settings, migrate=False)
     faces = build_faces(ctx, settings)
     # /team-pulse and the digest offer dashboard links at this address.
     ctx.public_url = public_url(settings.pulsebot_public_url, port, warn=bool(faces.all()))

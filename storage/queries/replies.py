@@ -200,4 +200,4 @@ async def rekey_replies(session: AsyncSession, *, pairs: list[dict[str, str]]) -
     tables = (RoundComment.__table__, ReplyThread.__table__)  # type: ignore[attr-defined]
     for table in tables:
         stmt = update(table).where(table.c.respondent_key == bindparam("old")).values(respondent_key=bindparam("new"))
-        await session.execute(stmt, pairs)
+        await session.exec(stmt, params=pairs)  # type: ignore[call-overload]

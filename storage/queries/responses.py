@@ -115,7 +115,7 @@ async def rekey_answers(session: AsyncSession, *, pairs: list[dict[str, str]]) -
         return 0
     table = Response.__table__  # type: ignore[attr-defined]
     stmt = sa_update(table).where(table.c.respondent_key == bindparam("old")).values(respondent_key=bindparam("new"))
-    await session.execute(stmt, pairs)
+    await session.exec(stmt, params=pairs)  # type: ignore[call-overload]
     # Drivers do not all report an executemany's row count: count the answers that moved instead.
     new = {p["new"] for p in pairs}
     return sum(1 for key in (await session.exec(select(Response.respondent_key))).all() if key in new)

@@ -97,6 +97,8 @@ async def test_a_slack_only_server_imports_neither_the_teams_sdk_nor_matplotlib(
     assert not loaded(slack_only, TEAMS_SDK)
     assert not loaded(slack_only, "bot.teams")
     assert not loaded(slack_only, "matplotlib")
+    # Migrations ran in a forked child: the server never holds Alembic.
+    assert not loaded(slack_only, "alembic") and not loaded(both, "alembic")
     # Socket Mode's client is for SLACK_APP_TOKEN alone; an HTTP server never loads it.
     assert not loaded(slack_only, "slack_bolt.adapter.socket_mode")
     # The positive control: the same server with Teams configured does load its SDK, and warms
