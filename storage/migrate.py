@@ -97,4 +97,3 @@ async def upgrade(store: Store, revision: str = "head") -> None:
             if store.is_sqlite:
                 await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
                 await conn.commit()
-
