@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from handlers.i18n import fmt_date, t
@@ -18,7 +20,13 @@ def mood_label(score: int, locale: str) -> str:
 
 
 def _closes(rnd: Round, locale: str, tz: str) -> str:
-    return fmt_date(as_utc(rnd.closes_at).astimezone(ZoneInfo(tz)), locale)
+    return _local_date(rnd.closes_at, locale, tz)
+
+
+@lru_cache(maxsize=256)
+def _local_date(at: datetime, locale: str, tz: str) -> str:
+    # Every tap on a card says when its round closes, twice; a round has one closing time.
+    return fmt_date(as_utc(at).astimezone(ZoneInfo(tz)), locale)
 
 
 def checkin_message(

@@ -201,7 +201,7 @@ async def record_answer(
     """Store (or change) the actor's answer for a round while it is open; the reply says what was kept.
 
     One statement reads the round, its team, the member, their delivery and their answer so far;
-    one writes the answer (issue 14: each statement is a trip to SQLite's thread).
+    one upsert writes the answer (issue 14: each statement is a trip to SQLite's thread).
     """
     if mood is not None and not 1 <= mood <= 5:
         raise Invalid("checkin.out_of_range", low=1, high=5)
@@ -216,38 +216,31 @@ async def record_answer(
         if len(comment) > COMMENT_LIMIT:
             raise Invalid("checkin.comment_too_long", limit=COMMENT_LIMIT, length=len(comment))
     key = respondent_key(ctx.secret, actor.key, round_id=round_id)
-    for attempt in (1, 2):
-        try:
-            async with ctx.store.session() as session:
-                found = await answerable(session, ctx, actor, round_id, key=key)
-                rnd, team, member = found.round, found.team, found.member
-                if enps is not None and not rnd.enps:
-                    raise Invalid("checkin.no_enps")
-                focus = found.focus
-                if focus_score is not None and focus is None:
-                    raise Invalid("commitment.no_focus")
-                response = found.response
-                if response is None:
-                    response = answers.add_response(session, round_id=round_id, respondent_key=key)
-                if mood is not None:
-                    response.mood = mood
-                if driver_score is not None:
-                    response.driver_score = driver_score
-                    response.driver = rnd.driver
-                if enps is not None:
-                    response.enps = enps
-                if focus_score is not None:
-                    response.focus_score = focus_score
-                if comment is not None:
-                    response.comment = comment or None
-                # Nothing else is written here: the delivery, the member and every other row stay
-                # as they were, so no value, time or transaction links this answer to its member.
-                locale = await member_locale(session, ctx, member, team)
-                await session.commit()
-                break
-        except IntegrityError:
-            if attempt == 2:  # a double tap raced us twice: give up loudly rather than loop
-                raise
+    async with ctx.store.session() as session:
+        found = await answerable(session, ctx, actor, round_id, key=key)
+        rnd, team, member = found.round, found.team, found.member
+        if enps is not None and not rnd.enps:
+            raise Invalid("checkin.no_enps")
+        focus = found.focus
+        if focus_score is not None and focus is None:
+            raise Invalid("commitment.no_focus")
+        values: dict[str, object] = {}
+        if mood is not None:
+            values["mood"] = mood
+        if driver_score is not None:
+            values["driver_score"], values["driver"] = driver_score, rnd.driver
+        if enps is not None:
+            values["enps"] = enps
+        if focus_score is not None:
+            values["focus_score"] = focus_score
+        if comment is not None:
+            values["comment"] = comment or None
+        # Only the answer is written: the delivery, the member and every other row stay as they
+        # were, so no value, time or transaction links this answer to its member. An upsert: a
+        # double tap racing this one changes the same row instead of failing on the unique key.
+        response = await answers.save_answer(session, round_id=round_id, respondent_key=key, values=values)
+        locale = await member_locale(session, ctx, member, team)
+        await session.commit()
     assert member is not None and response is not None  # answerable refuses a stranger; the loop set both
     tz = member.timezone or ctx.config.team_timezone(team)
     notice = recorded_notice(response, locale, closes_text(rnd, locale, tz))

@@ -7,10 +7,11 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, bindparam
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Delivery, Member, Response, Round, Team
+from storage.models import Delivery, Member, Response, Round, Team, random_id
 from storage.queries.commitments import focus_of
 
 
@@ -34,9 +35,19 @@ class Answering(NamedTuple):
     focus: str | None  # the commitment this round follows up (`commitments.focus_of`), if any
 
 
+_ENTITIES = (Round, Team, Member, Response)
+
+
+def _columns(model: Any) -> list[Any]:
+    return list(model.__table__.c)
+
+
 def _answering(*, for_share: bool) -> Any:
+    # Core columns, not ORM entities: loading four entities into the session cost more than the
+    # statement (issue 14); the row is cut back into detached models (`_detached`).
     stmt = (
-        sa_select(Round, Team, Member, col(Delivery.id), Response, focus_of(Round))
+        sa_select(*_columns(Round), *_columns(Team), *_columns(Member), col(Delivery.id),
+                  *_columns(Response), focus_of(Round))
         .join(Team, col(Team.id) == Round.team_id)
         .outerjoin(Member, and_(col(Member.platform) == bindparam("platform"),
                                 col(Member.user_id) == bindparam("user_id")))
@@ -46,11 +57,19 @@ def _answering(*, for_share: bool) -> Any:
         .where(col(Round.id) == bindparam("round_id"))
     )
     # FOR SHARE OF round (PostgreSQL): the round's row only; SQLite has no row locks.
-    return stmt.with_for_update(read=True, of=Round) if for_share else stmt  # type: ignore[arg-type]
+    return stmt.with_for_update(read=True, of=Round.__table__) if for_share else stmt  # type: ignore[attr-defined]
 
 
 # Built once: a check-in tap runs this on every tap, and building it cost more than running it.
 _ANSWERING = {share: _answering(for_share=share) for share in (False, True)}
+
+
+def _detached[M](model: type[M], values: Any) -> M | None:
+    """A model (not in any session) from its table's columns in a row; None for an outer join's miss."""
+    names = [c.key for c in model.__table__.c]  # type: ignore[attr-defined]
+    if values[names.index("id")] is None:
+        return None
+    return model.model_construct(**dict(zip(names, values, strict=True)))  # type: ignore[attr-defined]
 
 
 async def answering(
@@ -58,23 +77,65 @@ async def answering(
 ) -> Answering | None:
     """The round (None when there is no such round) with its team, the member of this platform
     identity, their delivery in it and the answer under `respondent_key`: one statement, where a
-    check-in tap used to take five (each a trip to SQLite's thread, issue 14).
+    check-in tap used to take five (each a trip to SQLite's thread, issue 14). The models come
+    back detached: read them, do not change them through the session.
 
     `for_share` takes a shared lock on the round's row (PostgreSQL) that a close waits for.
     """
     params = {"round_id": round_id, "platform": platform, "user_id": user_id, "respondent_key": respondent_key}
-    row = (await session.exec(_ANSWERING[for_share], params=params)).first()
+    row = (await (await session.connection()).execute(_ANSWERING[for_share], params)).first()
     if row is None:
         return None
-    rnd, team, member, delivery_id, response, focus = row
-    return Answering(rnd, team, member, delivery_id is not None, response, focus)
+    n = [len(_columns(m)) for m in _ENTITIES]
+    rnd_end, team_end, member_end = n[0], n[0] + n[1], n[0] + n[1] + n[2]
+    rnd = _detached(Round, row[:rnd_end])
+    team = _detached(Team, row[rnd_end:team_end])
+    member = _detached(Member, row[team_end:member_end])
+    delivery_id = row[member_end]
+    response = _detached(Response, row[member_end + 1:member_end + 1 + n[3]])
+    assert rnd is not None and team is not None  # the round was found, and its team is a join
+    return Answering(rnd, team, member, delivery_id is not None, response, row[-1])
 
 
-def add_response(session: AsyncSession, *, round_id: int, respondent_key: str) -> Response:
-    """A new, empty answer (added to the session; the caller fills it and commits)."""
-    response = Response(round_id=round_id, respondent_key=respondent_key)
-    session.add(response)
-    return response
+# The fields an answer may set; `save_answer` writes only those given.
+ANSWER_FIELDS = ("mood", "driver", "driver_score", "enps", "comment", "focus_score")
+
+
+def _save_answer(dialect: str, fields: tuple[str, ...]) -> Any:
+    table = Response.__table__  # type: ignore[attr-defined]
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    stmt = insert.values({"id": bindparam("id"), "round_id": bindparam("round_id"),
+                          "respondent_key": bindparam("respondent_key"),
+                          **{f: bindparam(f) for f in fields}})
+    # Nothing given (never from a tap): a no-op update, so the row still comes back.
+    changed = {f: stmt.excluded[f] for f in fields} or {"round_id": stmt.excluded.round_id}
+    return stmt.on_conflict_do_update(index_elements=["round_id", "respondent_key"], set_=changed).returning(
+        *table.c)
+
+
+# Built once per dialect and set of fields: a tap writes through one of a handful of these.
+_SAVE_ANSWER: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+
+async def save_answer(session: AsyncSession, *, round_id: int, respondent_key: str, values: dict[str, Any]) -> Response:
+    """Insert the answer under `respondent_key`, or change only the `values` given of the one there:
+    one statement (an upsert, so two taps at once cannot collide), which returns the answer as it
+    now stands (a detached row, for the reply). The caller commits.
+
+    Core, not the ORM's unit of work: on a check-in tap the flush cost more than SQLite (issue 14).
+    """
+    unknown = set(values) - set(ANSWER_FIELDS)
+    if unknown:
+        raise ValueError(f"not an answer field: {sorted(unknown)}")
+    fields = tuple(f for f in ANSWER_FIELDS if f in values)
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    stmt = _SAVE_ANSWER.get((dialect, fields))
+    if stmt is None:
+        stmt = _SAVE_ANSWER[(dialect, fields)] = _save_answer(dialect, fields)
+    params = {"id": random_id(), "round_id": round_id, "respondent_key": respondent_key, **values}
+    # On the session's connection: through the ORM's execute a Core insert costs twice as much.
+    row = (await (await session.connection()).execute(stmt, params)).one()
+    return Response.model_construct(**row._mapping)
 
 
 async def keys_that_answered(session: AsyncSession, *, round_id: int, keys: list[str]) -> set[str]:

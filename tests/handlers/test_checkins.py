@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlmodel import select
@@ -75,6 +76,23 @@ async def test_tap_records_mood_and_can_be_changed_while_open(ctx):
     async with ctx.store.session() as session:
         responses = (await session.exec(select(Response))).all()
     assert [r.mood for r in responses] == [4]
+
+
+async def test_taps_at_once_and_one_after_another_keep_one_answer_with_every_field(ctx):
+    opened = await open_round(ctx, team_name="soporte")
+    rid, ana = opened.round_id, who("ana")
+    # A double tap (two requests of the same member at the same moment) and a driver tap beside it.
+    outcomes = await asyncio.gather(
+        handle(ctx, ana, DM, Tap.parse("checkin.mood", f"{rid}:2")),
+        handle(ctx, ana, DM, Tap.parse("checkin.mood", f"{rid}:5")),
+        handle(ctx, ana, DM, Tap.parse("checkin.driver", f"{rid}:4")),
+    )
+    assert all(o.update is not None for o in outcomes)  # each was stored and answered, none refused
+    await handle(ctx, ana, DM, Tap.parse("checkin.mood", f"{rid}:3"))  # a later tap changes only the mood
+    async with ctx.store.session() as session:
+        responses = (await session.exec(select(Response))).all()
+    assert [(r.mood, r.driver_score) for r in responses] == [(3, 4)]
+    assert responses[0].driver is not None
 
 
 async def test_tap_after_close_is_refused_and_changes_nothing(ctx):
