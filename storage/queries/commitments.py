@@ -69,7 +69,11 @@ def focus_of(rnd: Any) -> Any:
     previous = aliased(Round)
     previous_id = (sa_select(col(previous.id))
                    .where(col(previous.team_id) == rnd.team_id, col(previous.period_start) < rnd.period_start)
-                   .order_by(col(previous.period_start).desc()).limit(1).scalar_subquery())
+                   .order_by(col(previous.period_start).desc()).limit(1)
+                   # Two levels down from the statement that holds `rnd`: only an explicit
+                   # correlation reaches it (auto-correlation stops at the enclosing select, and the
+                   # subquery would read every team's rounds).
+                   .correlate(Round).scalar_subquery())
     return (sa_select(col(RoundCommitment.driver))
             .where(col(RoundCommitment.round_id) == previous_id, col(RoundCommitment.status) == SET)
             .scalar_subquery())

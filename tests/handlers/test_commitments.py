@@ -284,3 +284,18 @@ async def test_two_leaders_committing_at_once_cannot_both_win(make_ctx):
     assert len([x for x in texts if "already set" in x]) == 1
     await send_commitment_notes(ctx)
     assert all(len(inbox.to(user)) == 1 for user in MEMBERS)  # one post each, whoever won
+
+
+async def test_a_commitment_of_one_team_is_never_followed_up_in_another_teams_round(make_ctx):
+    ctx, _ = await world(make_ctx)
+    first = await a_round(ctx, MEMBERS)
+    await press(ctx, "lead", "commit.submit", str(first), {"driver": "recognition", "sentence": SENTENCE})
+    next_week(ctx)
+    ours = await open_round(ctx, team_name="soporte")
+    theirs = await open_round(ctx, team_name="ventas")  # ventas' first round: it follows nothing up
+    tapped = await press(ctx, "zoe", "checkin.mood", f"{theirs.round_id}:4")
+    assert "Recognition" not in said(tapped)
+    refused = await press(ctx, "zoe", "checkin.focus", f"{theirs.round_id}:4")
+    assert "no follow-up question" in said(refused)
+    kept = await press(ctx, "ana", "checkin.focus", f"{ours.round_id}:4")
+    assert "no follow-up question" not in said(kept) and "Recognition" in said(kept)
