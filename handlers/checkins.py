@@ -166,6 +166,17 @@ async def delivery_message(
         return await recipient_in(session, member), message, key
 
 
+def check_answerable(found: answers.Answering | None, now: datetime) -> answers.Answering:
+    """What a tap found, if the actor may answer this round at `now`; a refusal otherwise."""
+    if found is None:
+        raise NotFound("checkin.unknown")
+    if found.member is None or not found.asked:
+        raise NotAllowed("checkin.not_yours")
+    if is_closed(found.round, now):
+        raise Closed("checkin.closed")
+    return found
+
+
 async def answerable(
     session: AsyncSession, ctx: Context, actor: Actor, round_id: int, *, key: str | None = None
 ) -> answers.Answering:
@@ -178,13 +189,7 @@ async def answerable(
         # after a close sees it; so no acknowledged answer falls outside its round's frozen figures.
         for_share=True,
     )
-    if found is None:
-        raise NotFound("checkin.unknown")
-    if found.member is None or not found.asked:
-        raise NotAllowed("checkin.not_yours")
-    if is_closed(found.round, ctx.clock.now()):
-        raise Closed("checkin.closed")
-    return found
+    return check_answerable(found, ctx.clock.now())
 
 
 async def record_answer(
@@ -200,8 +205,9 @@ async def record_answer(
 ) -> Outcome:
     """Store (or change) the actor's answer for a round while it is open; the reply says what was kept.
 
-    One statement reads the round, its team, the member, their delivery and their answer so far;
-    one upsert writes the answer (issue 14: each statement is a trip to SQLite's thread).
+    One transaction reads the round, its team, the member, their delivery and their answer so far
+    in one statement and writes the answer in one upsert; on a SQLite file all of it is one trip
+    to SQLite's thread (`answers.answer`, issue 14).
     """
     if mood is not None and not 1 <= mood <= 5:
         raise Invalid("checkin.out_of_range", low=1, high=5)
@@ -216,13 +222,14 @@ async def record_answer(
         if len(comment) > COMMENT_LIMIT:
             raise Invalid("checkin.comment_too_long", limit=COMMENT_LIMIT, length=len(comment))
     key = respondent_key(ctx.secret, actor.key, round_id=round_id)
-    async with ctx.store.session() as session:
-        found = await answerable(session, ctx, actor, round_id, key=key)
-        rnd, team, member = found.round, found.team, found.member
+    now = ctx.clock.now()
+
+    def decide(found: answers.Answering | None) -> dict[str, object]:
+        # Inside the transaction (in SQLite's thread on a file): looks only at what was found.
+        rnd = check_answerable(found, now).round
         if enps is not None and not rnd.enps:
             raise Invalid("checkin.no_enps")
-        focus = found.focus
-        if focus_score is not None and focus is None:
+        if focus_score is not None and found is not None and found.focus is None:
             raise Invalid("commitment.no_focus")
         values: dict[str, object] = {}
         if mood is not None:
@@ -235,18 +242,24 @@ async def record_answer(
             values["focus_score"] = focus_score
         if comment is not None:
             values["comment"] = comment or None
-        # Only the answer is written: the delivery, the member and every other row stay as they
-        # were, so no value, time or transaction links this answer to its member. An upsert: a
-        # double tap racing this one changes the same row instead of failing on the unique key.
-        response = await answers.save_answer(session, round_id=round_id, respondent_key=key, values=values)
-        locale = await member_locale(session, ctx, member, team)
-        await session.commit()
-    assert member is not None and response is not None  # answerable refuses a stranger; the loop set both
+        return values
+
+    # Only the answer is written: the delivery, the member and every other row stay as they were,
+    # so no value, time or transaction links this answer to its member. An upsert: a double tap
+    # racing this one changes the same row instead of failing on the unique key.
+    found, response = await answers.answer(ctx.store, round_id=round_id, platform=actor.platform,
+                                           user_id=actor.user_id, respondent_key=key, decide=decide)
+    rnd, team, member = found.round, found.team, found.member
+    assert member is not None  # `check_answerable` refuses a stranger
+    locale = member.locale or team.locale
+    if not locale:
+        async with ctx.store.session() as session:
+            locale = await member_locale(session, ctx, member, team)
     tz = member.timezone or ctx.config.team_timezone(team)
     notice = recorded_notice(response, locale, closes_text(rnd, locale, tz))
     message = checkin_message(
         rnd, locale=locale, tz=tz, name=member.name, response=response, notice=notice,
-        min_group_size=ctx.min_group_size, focus=focus,
+        min_group_size=ctx.min_group_size, focus=found.focus,
     )
     # Debug, not info: a line per tap (a hundred a second at a busy moment) cost more than the answer's read.
     logger.debug("answer recorded", extra={"round_id": round_id})

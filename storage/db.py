@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -39,6 +40,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # of it to read (forget, a changed answer, retention).
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def _transaction[T](conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    # IMMEDIATE: the write lock is taken before the first read, so what `fn` read still holds
+    # when it writes (a round closed by another process meanwhile waits, or was seen closed).
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(conn)
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+    return result
 
 
 async def retry_on_conflict[T](
@@ -79,11 +93,36 @@ class Store:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        # A file's own connection for `in_one_trip` (an in-memory database exists only in the pool's).
+        self.one_trip = self.is_sqlite and ":memory:" not in self.url and "mode=memory" not in self.url
+        self._writer: sqlite_async.OneTripConnection | None = None
+        self._opening: asyncio.Lock | None = None
 
     async def _connect_sqlite(self) -> Any:
         # What the aiosqlite dialect would pass to sqlite3.connect for this url (file name, uri, ...).
         args, options = self.engine.dialect.create_connect_args(self.engine.url)
         return await sqlite_async.connect(*args, **options)
+
+    async def in_one_trip[T](self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn(connection)` as one transaction (BEGIN IMMEDIATE, `fn`, COMMIT; ROLLBACK and re-raise
+        when it raises) in one trip to the thread of a SQLite connection kept for it: no session,
+        no pool, no hand-off per statement. For the one write people wait on (a check-in tap,
+        issue 14). SQLite files only (`one_trip`); `fn` runs in that thread, so it must not touch
+        the event loop."""
+        if not self.one_trip:
+            raise RuntimeError("in_one_trip needs a SQLite file")
+        writer = self._writer or await self._open_writer()
+        return await writer.run(_transaction, fn)
+
+    async def _open_writer(self) -> sqlite_async.OneTripConnection:
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        async with self._opening:
+            if self._writer is None:
+                writer = await self._connect_sqlite()
+                await writer.run(_sqlite_pragmas, None)
+                self._writer = writer
+        return self._writer
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -104,5 +143,8 @@ class Store:
             await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and `in_one_trip`'s)."""
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            await writer.close()
         await self.engine.dispose()

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import Store
 from storage.models import Delivery, Member, Response, Round, Team, random_id
 from storage.queries.commitments import focus_of
 
@@ -84,8 +88,10 @@ async def answering(
     """
     params = {"round_id": round_id, "platform": platform, "user_id": user_id, "respondent_key": respondent_key}
     row = (await (await session.connection()).execute(_ANSWERING[for_share], params)).first()
-    if row is None:
-        return None
+    return None if row is None else _cut(row)
+
+
+def _cut(row: Sequence[Any]) -> Answering:
     n = [len(_columns(m)) for m in _ENTITIES]
     rnd_end, team_end, member_end = n[0], n[0] + n[1], n[0] + n[1] + n[2]
     rnd = _detached(Round, row[:rnd_end])
@@ -124,10 +130,7 @@ async def save_answer(session: AsyncSession, *, round_id: int, respondent_key: s
 
     Core, not the ORM's unit of work: on a check-in tap the flush cost more than SQLite (issue 14).
     """
-    unknown = set(values) - set(ANSWER_FIELDS)
-    if unknown:
-        raise ValueError(f"not an answer field: {sorted(unknown)}")
-    fields = tuple(f for f in ANSWER_FIELDS if f in values)
+    fields = _fields(values)
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     stmt = _SAVE_ANSWER.get((dialect, fields))
     if stmt is None:
@@ -136,6 +139,102 @@ async def save_answer(session: AsyncSession, *, round_id: int, respondent_key: s
     # On the session's connection: through the ORM's execute a Core insert costs twice as much.
     row = (await (await session.connection()).execute(stmt, params)).one()
     return Response.model_construct(**row._mapping)
+
+
+class _Compiled:
+    """A statement compiled once for sqlite3 itself, with the dialect's conversions of its
+    parameters and of the columns it returns (dates are text in SQLite), for `in_one_trip`."""
+
+    def __init__(self, stmt: Any, columns: Sequence[Any], dialect: Dialect) -> None:
+        compiled = stmt.compile(dialect=dialect)
+        self.sql: str = compiled.string
+        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        self.defaults: dict[str, Any] = dict(compiled.params)
+        self.binds = [compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in self.names]
+        self.results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+
+    def run(self, conn: sqlite3.Connection, given: dict[str, Any]) -> tuple[Any, ...] | None:
+        """The first row of the statement with `given` parameters, converted; None when there is none."""
+        params = []
+        for name, bind in zip(self.names, self.binds, strict=True):
+            value = given[name] if name in given else self.defaults[name]
+            params.append(bind(value) if bind is not None and value is not None else value)
+        row = conn.execute(self.sql, params).fetchone()
+        if row is None:
+            return None
+        return tuple(v if f is None or v is None else f(v) for f, v in zip(self.results, row, strict=True))
+
+
+# Compiled on first use, per SQL dialect (the store's own) and set of fields.
+_ONE_TRIP: dict[Any, _Compiled] = {}
+
+
+def _compiled(dialect: Dialect, fields: tuple[str, ...] | None) -> _Compiled:
+    key = (dialect.name, fields)
+    found = _ONE_TRIP.get(key)
+    if found is None:
+        if fields is None:
+            stmt = _ANSWERING[False]  # BEGIN IMMEDIATE holds the round, as FOR SHARE does on PostgreSQL
+            found = _Compiled(stmt, list(stmt.selected_columns), dialect)
+        else:
+            found = _Compiled(_save_answer("sqlite", fields), list(Response.__table__.c),  # type: ignore[attr-defined]
+                              dialect)
+        _ONE_TRIP[key] = found
+    return found
+
+
+def _fields(values: dict[str, Any]) -> tuple[str, ...]:
+    unknown = set(values) - set(ANSWER_FIELDS)
+    if unknown:
+        raise ValueError(f"not an answer field: {sorted(unknown)}")
+    return tuple(f for f in ANSWER_FIELDS if f in values)
+
+
+# What `answer` asks of its caller: given what the tap found (None: no such round), refuse it by
+# raising, or name the fields to write. It runs inside the transaction (in SQLite's thread, for a
+# file), so it must only look at what it is given.
+Decide = Callable[[Answering | None], dict[str, Any]]
+
+
+async def answer(
+    store: Store, *, round_id: int, platform: str, user_id: str, respondent_key: str, decide: Decide
+) -> tuple[Answering, Response]:
+    """Answer a round in one transaction: read what answering needs (`answering`), let `decide`
+    refuse or name the values, write them (`save_answer`) and commit. What was found and the
+    answer as it now stands come back (detached).
+
+    On a SQLite file the whole of it is one trip to SQLite's thread (`Store.in_one_trip`): a
+    check-in tap spent more in SQLAlchemy's async layers than in SQLite (issue 14). On PostgreSQL
+    it is a session, the round's row held FOR SHARE until the commit.
+    """
+    params: dict[str, Any] = {"round_id": round_id, "platform": platform, "user_id": user_id,
+                              "respondent_key": respondent_key}
+    if store.one_trip:
+        dialect = store.engine.dialect
+        read = _compiled(dialect, None)
+
+        def in_thread(conn: sqlite3.Connection) -> tuple[Answering, Response]:
+            row = read.run(conn, params)
+            found = None if row is None else _cut(row)
+            values = decide(found)
+            assert found is not None  # `decide` refuses a round that is not there
+            write = _compiled(dialect, _fields(values))
+            saved = write.run(conn, {"id": random_id(), **params, **values})
+            assert saved is not None  # RETURNING: an upsert always returns its row
+            return found, Response.model_construct(**dict(zip(_ANSWER_COLUMNS, saved, strict=True)))
+
+        return await store.in_one_trip(in_thread)
+    async with store.session() as session:
+        found = await answering(session, round_id=round_id, platform=platform, user_id=user_id,
+                                respondent_key=respondent_key, for_share=True)
+        values = decide(found)
+        assert found is not None  # `decide` refuses a round that is not there
+        saved_answer = await save_answer(session, round_id=round_id, respondent_key=respondent_key, values=values)
+        await session.commit()
+    return found, saved_answer
+
+
+_ANSWER_COLUMNS = [c.key for c in Response.__table__.c]  # type: ignore[attr-defined]
 
 
 async def keys_that_answered(session: AsyncSession, *, round_id: int, keys: list[str]) -> set[str]:

@@ -143,3 +143,25 @@ async def test_the_commitments_migration_keeps_closed_rounds_and_answers(db_url)
         empty = (await conn.execute(text("SELECT count(*) FROM round_commitment"))).scalar()
     assert tuple(summary) == (6, 0, 0) and tuple(answer) == (4, None) and empty == 0
     await store.dispose()
+
+
+async def test_one_trip_is_one_transaction_and_a_refusal_in_it_writes_nothing(tmp_path):
+    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}")
+    await upgrade(store)
+
+    def add_then_refuse(conn):
+        conn.execute("INSERT INTO team (name) VALUES ('refused')")
+        raise LookupError("no such round")
+
+    with pytest.raises(LookupError):
+        await store.in_one_trip(add_then_refuse)
+    await store.in_one_trip(lambda conn: conn.execute("INSERT INTO team (name) VALUES ('kept')"))
+    async with store.session() as session:  # another connection sees exactly what was committed
+        assert (await session.exec(select(Team.name))).all() == ["kept"]
+    await store.dispose()
+
+
+def test_only_a_sqlite_file_has_a_one_trip_connection():
+    assert Store("sqlite+aiosqlite:///pulsebot.db").one_trip
+    assert not Store("sqlite+aiosqlite:///:memory:").one_trip  # a second connection would see another database
+    assert not Store("postgresql+asyncpg://u:p@127.0.0.1/db").one_trip
