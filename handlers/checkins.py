@@ -226,10 +226,11 @@ async def record_answer(
 
     def decide(found: answers.Answering | None) -> dict[str, object]:
         # Inside the transaction (in SQLite's thread on a file): looks only at what was found.
-        rnd = check_answerable(found, now).round
+        checked = check_answerable(found, now)
+        rnd = checked.round
         if enps is not None and not rnd.enps:
             raise Invalid("checkin.no_enps")
-        if focus_score is not None and found is not None and found.focus is None:
+        if focus_score is not None and checked.focus is None:
             raise Invalid("commitment.no_focus")
         values: dict[str, object] = {}
         if mood is not None:

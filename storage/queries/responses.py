@@ -68,9 +68,21 @@ def _answering(*, for_share: bool) -> Any:
 _ANSWERING = {share: _answering(for_share=share) for share in (False, True)}
 
 
+def _names(model: Any) -> list[str]:
+    return [c.key for c in model.__table__.c]
+
+
+# Each model's column names and where they sit in a row of `_ANSWERING`: worked out once, not per tap.
+_NAMES: dict[Any, list[str]] = {model: _names(model) for model in _ENTITIES}
+_ROUND_END = len(_NAMES[Round])
+_TEAM_END = _ROUND_END + len(_NAMES[Team])
+_MEMBER_END = _TEAM_END + len(_NAMES[Member])  # the delivery's id follows the member's columns
+_RESPONSE_END = _MEMBER_END + 1 + len(_NAMES[Response])
+
+
 def _detached[M](model: type[M], values: Any) -> M | None:
     """A model (not in any session) from its table's columns in a row; None for an outer join's miss."""
-    names = [c.key for c in model.__table__.c]  # type: ignore[attr-defined]
+    names = _NAMES[model]
     if values[names.index("id")] is None:
         return None
     return model.model_construct(**dict(zip(names, values, strict=True)))  # type: ignore[attr-defined]
@@ -92,15 +104,12 @@ async def answering(
 
 
 def _cut(row: Sequence[Any]) -> Answering:
-    n = [len(_columns(m)) for m in _ENTITIES]
-    rnd_end, team_end, member_end = n[0], n[0] + n[1], n[0] + n[1] + n[2]
-    rnd = _detached(Round, row[:rnd_end])
-    team = _detached(Team, row[rnd_end:team_end])
-    member = _detached(Member, row[team_end:member_end])
-    delivery_id = row[member_end]
-    response = _detached(Response, row[member_end + 1:member_end + 1 + n[3]])
+    rnd = _detached(Round, row[:_ROUND_END])
+    team = _detached(Team, row[_ROUND_END:_TEAM_END])
+    member = _detached(Member, row[_TEAM_END:_MEMBER_END])
+    response = _detached(Response, row[_MEMBER_END + 1:_RESPONSE_END])
     assert rnd is not None and team is not None  # the round was found, and its team is a join
-    return Answering(rnd, team, member, delivery_id is not None, response, row[-1])
+    return Answering(rnd, team, member, row[_MEMBER_END] is not None, response, row[-1])
 
 
 # The fields an answer may set; `save_answer` writes only those given.
@@ -220,8 +229,9 @@ async def answer(
             assert found is not None  # `decide` refuses a round that is not there
             write = _compiled(dialect, _fields(values))
             saved = write.run(conn, {"id": random_id(), **params, **values})
-            assert saved is not None  # RETURNING: an upsert always returns its row
-            return found, Response.model_construct(**dict(zip(_ANSWER_COLUMNS, saved, strict=True)))
+            response = None if saved is None else _detached(Response, saved)
+            assert response is not None  # RETURNING: an upsert always returns its row
+            return found, response
 
         return await store.in_one_trip(in_thread)
     async with store.session() as session:
@@ -232,9 +242,6 @@ async def answer(
         saved_answer = await save_answer(session, round_id=round_id, respondent_key=respondent_key, values=values)
         await session.commit()
     return found, saved_answer
-
-
-_ANSWER_COLUMNS = [c.key for c in Response.__table__.c]  # type: ignore[attr-defined]
 
 
 async def keys_that_answered(session: AsyncSession, *, round_id: int, keys: list[str]) -> set[str]:
