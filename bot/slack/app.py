@@ -25,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.courier import Courier
 from bot.slack.heavy import HeavyLane
 from bot.slack.listeners import register_listeners
 from bot.slack.messenger import SlackMessenger, WorkspaceGate, make_client
@@ -66,7 +67,7 @@ class SlackFace:
     """The Slack face of one process: the bolt app, its messenger and its route."""
 
     def __init__(self, ctx: Context, settings: Settings, *, rate: float = 4.0, burst: int = 8,
-                 report_worker: bool = True) -> None:
+                 report_worker: bool = True, courier: bool = True) -> None:
         if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
             raise ConfigError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET must be set together (Basic Information → "
                               "App Credentials) to install the app in many workspaces")
@@ -102,7 +103,9 @@ class SlackFace:
         # Per workspace (OAuth): its token, a client holding it, and its own rate-limit gate.
         self._clients: dict[str, tuple[str, AsyncWebClient, WorkspaceGate]] = {}
         self._channel_team: dict[str, str] = {}
-        self.messenger = SlackMessenger(self._client_for)
+        # Post-ack Web API calls go to a process of its own once it is up (bot/slack/courier.py).
+        self.courier = Courier(enabled=courier)
+        self.messenger = SlackMessenger(self._client_for, courier=self.courier)
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret,
@@ -122,7 +125,7 @@ class SlackFace:
             self.app.event("app_uninstalled")(self._uninstalled)
             self.app.event("tokens_revoked")(self._uninstalled)
         self.runtime = SlackRuntime(ctx=ctx, messenger=self.messenger, roster_sync=self.sync_team,
-                                    heavy=HeavyLane(ctx, enabled=report_worker))
+                                    heavy=HeavyLane(ctx, enabled=report_worker), courier=self.courier)
         register_listeners(self.app, self.runtime)
         self._socket: AsyncSocketModeHandler | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -341,6 +344,7 @@ class SlackFace:
             await self._socket.close_async()
             self._socket = None
         await self.runtime.background.stop()
+        await self.runtime.courier.stop()
         if self.runtime.heavy is not None:
             await self.runtime.heavy.stop()
         if self._http is not None:

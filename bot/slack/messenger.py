@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -29,6 +29,9 @@ from bot.retries import retry_after_of
 from bot.slack.blocks import render_message
 from handlers.messages import Message
 from handlers.ports import Recipient, SendError, Sent
+
+if TYPE_CHECKING:
+    from bot.slack.courier import Courier
 
 logger = logging.getLogger(__name__)
 
@@ -188,13 +191,15 @@ ClientFor = Callable[[str], Awaitable[tuple[AsyncWebClient, WorkspaceGate]]]
 
 
 class SlackMessenger:
-    """`Messenger` for Slack. `client_for(workspace)` gives that workspace's client and gate."""
+    """`Messenger` for Slack. `client_for(workspace)` gives that workspace's client and gate; a chart
+    is uploaded by the `courier` process when it is ready (bot/slack/courier.py)."""
 
     platform = "slack"
     can_look = True  # conversations.history and the delivery key in the message's metadata
 
-    def __init__(self, client_for: ClientFor) -> None:
+    def __init__(self, client_for: ClientFor, *, courier: Courier | None = None) -> None:
         self._client_for = client_for
+        self.courier = courier
 
     async def _post(self, workspace: str, **kwargs: Any) -> Any:
         client, gate = await self._client_for(workspace)
@@ -260,6 +265,11 @@ class SlackMessenger:
         client, gate = await self._client_for(workspace)
         await gate.acquire()
         try:
+            if self.courier is not None and self.courier.ready:
+                return await self.courier.upload_png(client, user_id=user_id, png=png, title=title,
+                                                     alt_text=alt_text)
+            if self.courier is not None:
+                self.courier.wake()
             channel = (await client.conversations_open(users=user_id))["channel"]["id"]
             await client.files_upload_v2(
                 channel=channel, content=png, filename="pulse.png", title=title, alt_txt=alt_text or title

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.slack.background import Background
+from bot.slack.courier import Courier, CourierGone
 from bot.slack.heavy import HeavyLane
 from bot.slack.messenger import SlackMessenger
 from handlers.context import Context
@@ -107,6 +108,8 @@ class SlackRuntime:
     http: aiohttp.ClientSession | None = None
     background: Background = field(default_factory=Background)
     heavy: HeavyLane | None = None  # the leader's report runs here (see bot/slack/heavy.py)
+    # The calls that only show what is stored are made in a process of its own (bot/slack/courier.py).
+    courier: Courier = field(default_factory=lambda: Courier(enabled=False))
     # The profiles (and DMs) this process already kept on their member rows, by workspace and user:
     # a tap whose Slack profile is the one kept last time skips even the read (issue 14).
     kept: OrderedDict[tuple[str, str], tuple[str, str | None, str | None, str | None]] = field(
@@ -123,9 +126,30 @@ class SlackRuntime:
         has a deadline of its own and must not wait behind the queue (a modal's trigger_id)."""
         self.background.submit(job, at_once=at_once)
 
-    def webhook(self, url: str) -> AsyncWebhookClient:
-        """A response_url client on the shared session."""
-        return AsyncWebhookClient(url, session=self.http)
+    async def web(self, client: AsyncWebClient, method: str, **args: Any) -> None:
+        """`client.<method>(**args)` for a call that only shows what is stored: by the courier when
+        it is ready (it starts on first use), else here. Raises `SlackApiError` either way."""
+        if self.courier.ready:
+            try:
+                await self.courier.call(client, method, **args)
+            except CourierGone as exc:
+                raise SlackRequestError("the courier ended before it answered") from exc
+            return
+        self.courier.wake()
+        await getattr(client, method)(**args)
+
+    async def respond(self, url: str, **args: Any) -> None:
+        """A post to a response_url (by the courier when it is ready); a refusal is logged."""
+        if self.courier.ready:
+            try:
+                status = await self.courier.respond(url, **args)
+            except CourierGone as exc:
+                raise SlackRequestError("the courier ended before it answered") from exc
+        else:
+            self.courier.wake()
+            status = (await AsyncWebhookClient(url, session=self.http).send(**args)).status_code
+        if status != 200:
+            logger.warning("response_url post refused", extra={"status": status})
 
     async def actor(self, client: AsyncWebClient, user_id: str, team_id: str, name: str = "") -> Actor:
         """Who acted, with locale and time zone from their Slack profile."""

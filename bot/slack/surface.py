@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks import render_message, render_modal
@@ -59,14 +59,14 @@ class SlackSurface:
         url = self.respond_url or (card.response_url if card and card.ephemeral else "")
         try:
             if url:
-                await self.rt.webhook(url).send(response_type="ephemeral", replace_original=False, **rendered)
+                await self.rt.respond(url, response_type="ephemeral", replace_original=False, **rendered)
             elif self.personal or not self.where.conversation:
                 await self.rt.messenger.post(conversation=self.actor.user_id, message=message,
                                              workspace=self.actor.workspace)
             else:
-                await self.client.chat_postEphemeral(channel=self.where.conversation, user=self.actor.user_id,
-                                                     **rendered)
-        except (SlackApiError, SendError) as exc:
+                await self.rt.web(self.client, "chat_postEphemeral", channel=self.where.conversation,
+                                  user=self.actor.user_id, **rendered)
+        except (SlackApiError, SlackRequestError, SendError) as exc:
             logger.warning("reply failed", extra={"error": str(exc)})
 
     async def redraw(self, message: Message) -> bool:
@@ -79,11 +79,14 @@ class SlackSurface:
             if card.ephemeral or not card.ts:
                 if not card.response_url:
                     return False
-                await self.rt.webhook(card.response_url).send(replace_original=True, **rendered)
+                await self.rt.respond(card.response_url, replace_original=True, **rendered)
             else:
-                await self.client.chat_update(channel=card.channel, ts=card.ts, **rendered)
+                await self.rt.web(self.client, "chat_update", channel=card.channel, ts=card.ts, **rendered)
         except SlackApiError as exc:
             logger.warning("update failed", extra={"error": exc.response.get("error")})
+            return False
+        except SlackRequestError as exc:
+            logger.warning("update failed", extra={"error": str(exc)})
             return False
         return True
 

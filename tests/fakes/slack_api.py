@@ -122,6 +122,7 @@ class _Failure:
     error: str | None = None
     drop: bool = False
     hold: bool = False
+    limited: bool = False
 
 
 class FakeSlack:
@@ -264,10 +265,11 @@ class FakeSlack:
         """A fresh `response_url`; posts to it are recorded as `calls("response_url")`."""
         return f"{self.url}/response/{next(self._ids)}"
 
-    def fail_next(self, method: str, *, error: str | None = None, drop: bool = False, hold: bool = False) -> None:
-        """Make the next call of `method` fail: an `ok: false` error, (drop) a lost answer, or (hold)
-        an answer that comes only after `release()`."""
-        self._failures[method].append(_Failure(error=error, drop=drop, hold=hold))
+    def fail_next(self, method: str, *, error: str | None = None, drop: bool = False, hold: bool = False,
+                  limited: bool = False) -> None:
+        """Make the next call of `method` fail: an `ok: false` error, (drop) a lost answer, (hold)
+        an answer that comes only after `release()`, or (limited) a 429 with `retry_after`."""
+        self._failures[method].append(_Failure(error=error, drop=drop, hold=hold, limited=limited))
 
     def release(self) -> None:
         """Let held answers go (to whoever is still listening)."""
@@ -334,6 +336,8 @@ class FakeSlack:
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
         failure = self._failures[method].popleft() if self._failures[method] else None
+        if failure is not None and failure.limited:
+            return self._too_many(method)
         if failure is not None and failure.hold:
             self.held += 1
             try:

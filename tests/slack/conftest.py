@@ -135,13 +135,17 @@ class SlackHarness:
 async def slack(tmp_path: Any, request: pytest.FixtureRequest) -> AsyncIterator[SlackHarness]:
     # The report worker process is started only where a test asks for it (it takes ~1 s to start).
     report_worker = request.node.get_closest_marker("report_worker") is not None
+    # So is the courier process (bot/slack/courier.py): where a test asks for it, it is ready first.
+    courier = request.node.get_closest_marker("courier") is not None
     async with FakeSlack(users=USERS, channels=CHANNELS, team_id=TEAM_ID) as fake:
         ctx = await build_ctx(sqlite_in(tmp_path), CONFIG)
         settings = Settings(slack_bot_token=fake.bot_token, slack_signing_secret=SIGNING_SECRET,
                             slack_api_url=fake.api_url, slack_app_token=None)
-        face = SlackFace(ctx, settings, rate=1000, burst=1000, report_worker=report_worker)
+        face = SlackFace(ctx, settings, rate=1000, burst=1000, report_worker=report_worker, courier=courier)
         ctx.messengers["slack"] = face.messenger
         await face.start()
+        if courier:
+            assert await face.runtime.courier.start()
         web_app = build_web_app(ctx, Faces(slack=face))
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()

@@ -59,7 +59,7 @@ def oauth_settings(fake: FakeSlack, **overrides: Any) -> Settings:
 async def multi(tmp_path: Any) -> AsyncIterator[SlackHarness]:
     async with FakeSlack(users=OLD_USERS + NEW_USERS, channels=OLD_CHANNELS + NEW_CHANNELS, team_id=TEAM_ID) as fake:
         ctx = await build_ctx(sqlite_in(tmp_path), CONFIG)
-        face = SlackFace(ctx, oauth_settings(fake), rate=1000, burst=1000, report_worker=False)
+        face = SlackFace(ctx, oauth_settings(fake), rate=1000, burst=1000, report_worker=False, courier=False)
         ctx.messengers["slack"] = face.messenger
         await face.start()
         runner = web.AppRunner(build_web_app(ctx, Faces(slack=face)), access_log=None)
@@ -237,7 +237,7 @@ async def test_half_of_the_oauth_credentials_is_a_clear_error(tmp_path):
     settings = Settings(slack_bot_token=None, slack_signing_secret=SIGNING_SECRET, slack_app_token=None,
                         slack_client_id="1111.2222", slack_client_secret=None)
     with pytest.raises(ConfigError, match="SLACK_CLIENT_SECRET"):
-        SlackFace(ctx, settings, report_worker=False)
+        SlackFace(ctx, settings, report_worker=False, courier=False)
     await ctx.store.dispose()
 
 

@@ -17,7 +17,7 @@ async def test_a_slash_command_over_socket_mode_is_acked_and_answered(tmp_path):
         ctx = await build_ctx(sqlite_in(tmp_path), CONFIG)
         settings = Settings(slack_bot_token=fake.bot_token, slack_app_token=fake.app_token,
                             slack_signing_secret=None, slack_api_url=fake.api_url)
-        face = SlackFace(ctx, settings, report_worker=False)
+        face = SlackFace(ctx, settings, report_worker=False, courier=False)
         await face.start()
         try:
             await eventually(lambda: fake.socket_connected)
