@@ -112,6 +112,8 @@ class Courier:
         finally:
             self._ready = False
             self._ready_event.set()
+            if self._proc is not None and self._proc.stdin is not None and not self._proc.stdin.is_closing():
+                self._proc.stdin.close()  # cancelled (stopped while it started): it leaves on its own
             if not self._stopping:
                 self._gone = True
                 logger.error("slack courier ended; Web API calls are made by the server from now on")
@@ -181,6 +183,8 @@ class Courier:
         """Let the calls under way finish (up to `timeout` seconds), then end the process."""
         self._stopping = True
         proc, reader = self._proc, self._reader
+        if proc is None and reader is not None:
+            reader.cancel()  # stopped before the process was even spawned
         if proc is not None and proc.stdin is not None:
             proc.stdin.close()
             try:

@@ -57,7 +57,8 @@ class Calls:
         key = (base, token)
         client = self._clients.get(key)
         if client is None:
-            client = AsyncWebClient(token=token, base_url=base, session=self.session, timeout=10, retry_handlers=[])
+            client = AsyncWebClient(token=token, base_url=base, session=self.session, timeout=10,
+                                    retry_handlers=[])
             self._clients[key] = client
         return client
 
@@ -66,7 +67,8 @@ class Calls:
         answer: dict[str, Any] = {"id": request.get("id"), "status": 200, "error": "", "retry_after": 0}
         try:
             if "upload" in request:
-                answer["channel"] = await self.upload(self.client(request["base"], request["token"]), **request["upload"])
+                client = self.client(request["base"], request["token"])
+                answer["channel"] = await self.upload(client, **request["upload"])
                 return answer
             args = request["args"]
             if "url" in request:
@@ -90,7 +92,6 @@ class Calls:
         except Exception as exc:  # noqa: BLE001 - a timeout or a dropped connection: the answer is lost
             answer.update(status=0, error=type(exc).__name__)
         return answer
-
 
     @staticmethod
     async def upload(client: AsyncWebClient, *, user: str, png: str, title: str, alt: str) -> str:

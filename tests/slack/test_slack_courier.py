@@ -4,6 +4,7 @@ with the server's gate, and what happens when the process dies."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
@@ -116,3 +117,12 @@ async def test_the_leaders_report_and_chart_are_carried_by_the_courier(slack):
     assert upload["channel_id"] == boss_dm
     # Both by the courier: the report to the response_url, and the upload as one hand-over.
     await eventually(lambda: courier.carried == 3 + 2)
+
+
+async def test_a_server_stopped_while_its_courier_starts_stops_at_once(slack):
+    courier = slack.face.runtime.courier
+    await courier.stop()
+    assert not courier.ready
+    courier.wake()  # the first call of a server that is told to stop right then
+    await asyncio.wait_for(courier.stop(), 5)
+    assert not courier.ready
