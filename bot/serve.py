@@ -13,6 +13,7 @@ import gc
 import logging
 import os
 import signal
+import threading
 
 from handlers.config import Settings
 
@@ -58,12 +59,13 @@ async def serve(settings: Settings, *, host: str, port: int) -> int:
     gc.freeze()
     gc.enable()
     print(f"pulsebot serving on http://{host}:{port}", flush=True)
+    warming: threading.Thread | None = None
     if faces.teams is not None:
         # Teams draws a /team-pulse chart in this process (its card carries it; no report worker):
         # load matplotlib and its fonts now, in the background, not on a leader's first request.
         from handlers.charts import warm_up_in_background
 
-        warm_up_in_background("server")
+        warming = warm_up_in_background("server")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -76,4 +78,8 @@ async def serve(settings: Settings, *, host: str, port: int) -> int:
         await face.stop()
     await runner.cleanup()
     await ctx.store.dispose()
+    if warming is not None:
+        # A stop that comes while matplotlib is still loading waits for it: the interpreter must not
+        # be torn down under a thread in the middle of a C extension's start (it crashed: SIGSEGV).
+        await asyncio.to_thread(warming.join, 30)
     return 0
