@@ -34,7 +34,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
@@ -47,8 +47,8 @@ MAX_TRIES = 3  # the first, and two after a 429 (as `make_client`'s retry handle
 _ROOT = str(Path(__file__).resolve().parents[2])  # where `bot` is importable from, for the child
 
 
-class CourierGone(Exception):
-    """The courier process ended before it answered."""
+class CourierGone(SlackRequestError):
+    """The courier process ended before it answered (to a caller, like a dropped connection)."""
 
 
 class Courier:
@@ -62,7 +62,7 @@ class Courier:
         self._gone = False
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self._ready_event: asyncio.Event | None = None
+        self._ready_event = asyncio.Event()
         self._stopping = False
         self.carried = 0  # calls the process answered (429s included)
 
@@ -71,9 +71,17 @@ class Courier:
         """True while the process runs and has said it is ready: calls go to it."""
         return self._ready
 
+    def taking(self) -> bool:
+        """True when calls go to the process now; else False, and it is started (on first use)."""
+        if self._ready:
+            return True
+        self.wake()
+        return False
+
     def wake(self) -> None:
         """Start the process in the background, if it is enabled, not started yet and never died."""
         if self.enabled and self._proc is None and self._reader is None and not self._gone:
+            self._ready_event.clear()
             self._reader = asyncio.create_task(self._run(), name="slack-courier")
 
     async def start(self, timeout: float = 30.0) -> bool:
@@ -81,15 +89,11 @@ class Courier:
         self.wake()
         if self._reader is None:
             return self._ready
-        if self._ready_event is None:
-            self._ready_event = asyncio.Event()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._ready_event.wait(), timeout)
         return self._ready
 
     async def _run(self) -> None:
-        if self._ready_event is None:
-            self._ready_event = asyncio.Event()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)}
         try:
             self._proc = await asyncio.create_subprocess_exec(

@@ -265,11 +265,9 @@ class SlackMessenger:
         client, gate = await self._client_for(workspace)
         await gate.acquire()
         try:
-            if self.courier is not None and self.courier.ready:
+            if self.courier is not None and self.courier.taking():
                 return await self.courier.upload_png(client, user_id=user_id, png=png, title=title,
                                                      alt_text=alt_text)
-            if self.courier is not None:
-                self.courier.wake()
             channel = (await client.conversations_open(users=user_id))["channel"]["id"]
             await client.files_upload_v2(
                 channel=channel, content=png, filename="pulse.png", title=title, alt_txt=alt_text or title

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.slack.background import Background
-from bot.slack.courier import Courier, CourierGone
+from bot.slack.courier import Courier
 from bot.slack.heavy import HeavyLane
 from bot.slack.messenger import SlackMessenger
 from handlers.context import Context
@@ -129,24 +129,16 @@ class SlackRuntime:
     async def web(self, client: AsyncWebClient, method: str, **args: Any) -> None:
         """`client.<method>(**args)` for a call that only shows what is stored: by the courier when
         it is ready (it starts on first use), else here. Raises `SlackApiError` either way."""
-        if self.courier.ready:
-            try:
-                await self.courier.call(client, method, **args)
-            except CourierGone as exc:
-                raise SlackRequestError("the courier ended before it answered") from exc
-            return
-        self.courier.wake()
-        await getattr(client, method)(**args)
+        if self.courier.taking():
+            await self.courier.call(client, method, **args)
+        else:
+            await getattr(client, method)(**args)
 
     async def respond(self, url: str, **args: Any) -> None:
         """A post to a response_url (by the courier when it is ready); a refusal is logged."""
-        if self.courier.ready:
-            try:
-                status = await self.courier.respond(url, **args)
-            except CourierGone as exc:
-                raise SlackRequestError("the courier ended before it answered") from exc
+        if self.courier.taking():
+            status = await self.courier.respond(url, **args)
         else:
-            self.courier.wake()
             status = (await AsyncWebhookClient(url, session=self.http).send(**args)).status_code
         if status != 200:
             logger.warning("response_url post refused", extra={"status": status})

@@ -13,18 +13,13 @@ import pytest
 from sqlmodel import select
 
 from handlers.checkin_message import mood_label
-from handlers.checkins import open_round
 from handlers.i18n import t
 from handlers.pauses import pause_left
-from schedules.outbox import Sender
 from storage.models import Response
 from tests.polling import eventually
+from tests.slack.test_slack_round import actions_of, start_round
 
 pytestmark = pytest.mark.courier
-
-
-def actions_of(message: dict) -> list[list[dict]]:
-    return [b["elements"] for b in message["blocks"] if b["type"] == "actions"]
 
 
 def kept(mood: int) -> str:
@@ -33,9 +28,11 @@ def kept(mood: int) -> str:
 
 
 async def first_dm(slack, user: str) -> tuple[str, dict]:
-    await slack.face.sync_rosters()
-    await open_round(slack.ctx, team_name="soporte")
-    assert (await Sender(slack.ctx).drain()).sent == 4
+    await start_round(slack)
+    return dm_of(slack, user)
+
+
+def dm_of(slack, user: str) -> tuple[str, dict]:
     dm = slack.fake.dm_channel(user)
     return dm, slack.fake.messages(dm)[0]
 
@@ -102,9 +99,9 @@ async def test_when_the_courier_dies_mid_call_the_member_still_sees_their_answer
 @pytest.mark.report_worker
 async def test_the_leaders_report_and_chart_are_carried_by_the_courier(slack):
     courier = slack.face.runtime.courier
+    await start_round(slack)
     for user in ("U1", "U2", "U3"):
-        dm, message = await first_dm(slack, user) if user == "U1" else (slack.fake.dm_channel(user), None)
-        message = message or slack.fake.messages(dm)[0]
+        dm, message = dm_of(slack, user)
         await slack.tap(user, actions_of(message)[0][3], channel=dm, ts=message["ts"])
     await eventually(lambda: len(slack.fake.calls("chat.update")) == 3)
     await eventually(lambda: courier.carried == 3)
