@@ -29,6 +29,44 @@ def _local_date(at: datetime, locale: str, tz: str) -> str:
     return fmt_date(as_utc(at).astimezone(ZoneInfo(tz)), locale)
 
 
+@lru_cache(maxsize=1024)
+def _question(kind: str, rid: int | None, locale: str, selected: int | None, topic: str = "") -> Question:
+    """One scale of the card, as the member sees it with `selected` chosen. Cached: every tap redraws
+    the card, and a round's scales differ only by language and the choice (blocks are immutable)."""
+    if kind == "mood":
+        return Question(
+            prompt=t("checkin.question", locale),
+            buttons=tuple(Button(mood_label(n, locale), "checkin.mood", f"{rid}:{n}", selected=selected == n)
+                          for n in range(1, 6)),
+            low_label=t("mood.1", locale),
+            high_label=t("mood.5", locale),
+        )
+    if kind == "driver":
+        return Question(
+            prompt=t(f"driver.{topic}", locale),
+            buttons=tuple(Button(t(f"agree.{n}", locale), "checkin.driver", f"{rid}:{n}", selected=selected == n)
+                          for n in range(1, 6)),
+            low_label=t("agree.1", locale),
+            high_label=t("agree.5", locale),
+        )
+    if kind == "enps":
+        return Question(
+            prompt=t("checkin.enps", locale),
+            buttons=tuple(Button(str(n), "checkin.enps", f"{rid}:{n}", selected=selected == n) for n in range(0, 11)),
+            low_label=t("enps.low", locale),
+            high_label=t("enps.high", locale),
+        )
+    assert kind == "focus", kind
+    return Question(
+        prompt=t("commitment.followup", locale, focus=t(f"driver.short.{topic}", locale)),
+        buttons=tuple(Button(t(f"commitment.improved.{n}", locale), "checkin.focus", f"{rid}:{n}",
+                             selected=selected == n)
+                      for n in range(1, 6)),
+        low_label=t("commitment.improved.1", locale),
+        high_label=t("commitment.improved.5", locale),
+    )
+
+
 def checkin_message(
     rnd: Round,
     *,
@@ -55,53 +93,12 @@ def checkin_message(
     else:
         greeting = t("checkin.greeting", locale)
     blocks.append(Text(greeting, "heading"))
-    blocks.append(
-        Question(
-            prompt=t("checkin.question", locale),
-            buttons=tuple(
-                Button(mood_label(n, locale), "checkin.mood", f"{rid}:{n}", selected=mood == n)
-                for n in range(1, 6)
-            ),
-            low_label=t("mood.1", locale),
-            high_label=t("mood.5", locale),
-        )
-    )
-    blocks.append(
-        Question(
-            prompt=t(f"driver.{rnd.driver}", locale),
-            buttons=tuple(
-                Button(t(f"agree.{n}", locale), "checkin.driver", f"{rid}:{n}", selected=score == n)
-                for n in range(1, 6)
-            ),
-            low_label=t("agree.1", locale),
-            high_label=t("agree.5", locale),
-        )
-    )
+    blocks.append(_question("mood", rid, locale, mood))
+    blocks.append(_question("driver", rid, locale, score, rnd.driver))
     if rnd.enps:
-        blocks.append(
-            Question(
-                prompt=t("checkin.enps", locale),
-                buttons=tuple(
-                    Button(str(n), "checkin.enps", f"{rid}:{n}", selected=enps == n) for n in range(0, 11)
-                ),
-                low_label=t("enps.low", locale),
-                high_label=t("enps.high", locale),
-            )
-        )
+        blocks.append(_question("enps", rid, locale, enps))
     if focus is not None:
-        improved = response.focus_score if response else None
-        blocks.append(
-            Question(
-                prompt=t("commitment.followup", locale, focus=t(f"driver.short.{focus}", locale)),
-                buttons=tuple(
-                    Button(t(f"commitment.improved.{n}", locale), "checkin.focus", f"{rid}:{n}",
-                           selected=improved == n)
-                    for n in range(1, 6)
-                ),
-                low_label=t("commitment.improved.1", locale),
-                high_label=t("commitment.improved.5", locale),
-            )
-        )
+        blocks.append(_question("focus", rid, locale, response.focus_score if response else None, focus))
     if response is not None and response.comment:
         blocks.append(Text(response.comment, "quote"))
     label = "checkin.comment_edit" if response is not None and response.comment else "checkin.comment_add"

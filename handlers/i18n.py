@@ -61,13 +61,20 @@ def catalog(lang: str) -> Translations:
 
 def t(msg_id: str, locale: str | None, /, **kwargs: Any) -> str:
     """The text of `msg_id` in `locale` (en when unknown), with `{name}` placeholders filled."""
+    text = _text(msg_id, locale)
+    return text.format(**kwargs) if kwargs else text
+
+
+@lru_cache(maxsize=8192)
+def _text(msg_id: str, locale: str | None) -> str:
+    # Cached: a check-in card alone asks for some forty texts, at every tap (issue 14).
     lang = normalize_locale(locale) or FALLBACK
     text = catalog(lang).gettext(msg_id)
     if text == msg_id and lang != FALLBACK:
         text = catalog(FALLBACK).gettext(msg_id)
     if text == msg_id:
         logger.warning("missing text", extra={"msg_id": msg_id, "locale": lang})
-    return text.format(**kwargs) if kwargs else text
+    return text
 
 
 def tn(msg_id: str, n: int, locale: str | None, /, **kwargs: Any) -> str:

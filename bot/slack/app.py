@@ -1,8 +1,8 @@
 """The Slack face, assembled: slack-bolt `AsyncApp`, one aiohttp route, Socket Mode, rosters.
 
 `build_slack(ctx, settings)` is what the composition root calls. HTTP requests reach bolt through
-its aiohttp adapter (`to_bolt_request` / `to_aiohttp_response`), so bolt checks every signature
-(v0 HMAC, 5-minute window) before a listener sees anything. With `SLACK_APP_TOKEN` the same app
+its aiohttp adapter (`to_aiohttp_response`); `SlackFace.handle` checks every signature (v0 HMAC,
+5-minute window) before bolt or a listener sees anything. With `SLACK_APP_TOKEN` the same app
 is driven over Socket Mode instead, for companies without a public URL.
 
 One workspace per `SLACK_BOT_TOKEN`; or, with `SLACK_CLIENT_ID`/`SLACK_CLIENT_SECRET`, as many as
@@ -109,7 +109,10 @@ class SlackFace:
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret,
-            request_verification_enabled=not socket_mode or bool(settings.slack_signing_secret),
+            # `handle` checks every HTTP request's signature before bolt sees it (a 401 even for an
+            # unreadable body), and Socket Mode needs none: bolt checking it again was a second
+            # HMAC on every tap (issue 14).
+            request_verification_enabled=False,
             # Bolt sends the HTTP response (or Socket Mode's envelope ack) only when the listener
             # returns, not when it calls ack(): listeners store an answer first, then ack and queue
             # the follow-ups (`runtime.later`), so a 200 means stored (DESIGN.md, Reliability).
@@ -235,8 +238,9 @@ class SlackFace:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """One Slack request, through bolt; a payload bolt cannot read gets a 400, not a crash.
 
-        The signature is checked here first (bolt checks it again) so that an unsigned request
-        gets its 401 even when its body is also unreadable.
+        The signature (v0 HMAC, 5-minute window) is checked here, before anything else, so that an
+        unsigned request gets its 401 even when its body is also unreadable; bolt's own check is
+        off (the only way into `async_dispatch` over HTTP is this method).
         """
         if self._verifier is None:
             raise web.HTTPNotFound()  # never unsigned; add_routes does not even add the route

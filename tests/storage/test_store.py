@@ -165,3 +165,30 @@ def test_only_a_sqlite_file_has_a_one_trip_connection():
     assert Store("sqlite+aiosqlite:///pulsebot.db").one_trip
     assert not Store("sqlite+aiosqlite:///:memory:").one_trip  # a second connection would see another database
     assert not Store("postgresql+asyncpg://u:p@127.0.0.1/db").one_trip
+
+
+async def test_an_answer_read_back_holds_the_same_models_the_orm_would_build(make_ctx):
+    # `answers.answering` builds its detached models without pydantic's `model_construct` (issue 14):
+    # they must be the same objects, field for field, fields set and all, as it would build.
+    from handlers.checkins import open_round, record_answer
+    from handlers.members import respondent_key
+    from handlers.ports import Actor
+    from storage.queries import responses as answers
+    from storage.queries.responses import _NAMES, _detached
+
+    ctx = await make_ctx()
+    opened = await open_round(ctx, team_name="soporte")
+    actor = Actor(platform="console", user_id="ana")
+    await record_answer(ctx, actor, round_id=opened.round_id, mood=4, comment="bien")
+    key = respondent_key(ctx.secret, actor.key, round_id=opened.round_id)
+    async with ctx.store.session() as session:
+        found = await answers.answering(session, round_id=opened.round_id, platform="console", user_id="ana",
+                                        respondent_key=key)
+    assert found is not None and found.member is not None and found.response is not None and found.asked
+    assert found.response.mood == 4 and found.response.comment == "bien" and found.response.respondent_key == key
+    for model, built in ((Round, found.round), (Team, found.team), (Member, found.member), (Response, found.response)):
+        columns = [getattr(built, name) for name in _NAMES[model]]
+        expected = model.model_construct(**dict(zip(_NAMES[model], columns, strict=True)))
+        assert built == expected and built.model_fields_set == expected.model_fields_set
+        assert built.model_dump() == expected.model_dump()
+        assert _detached(model, [None if name == "id" else v for name, v in zip(_NAMES[model], columns, strict=True)]) is None

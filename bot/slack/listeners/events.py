@@ -35,9 +35,9 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
     """Attach app_home_opened, message.im and member_joined_channel."""
     seen = SeenIds(SEEN_EVENTS)
 
-    @app.middleware
     async def skip_repeated_events(body: dict[str, Any], next: Any) -> Any:  # noqa: A002 - bolt's name
-        # Runs after bolt verified the signature; only events carry an event_id.
+        # A listener middleware of the events below, not the app's: an app middleware costs every
+        # request (a check-in tap too) bolt's building of its arguments (issue 14).
         if isinstance(body, dict) and body.get("type") == "event_callback":
             if not seen.first_time(str(body.get("event_id") or "")):
                 logger.info("repeated event skipped", extra={"event_id": body.get("event_id")})
@@ -98,6 +98,7 @@ def register(app: AsyncApp, rt: SlackRuntime) -> None:
     async def later_joined(event: dict[str, Any], context: AsyncBoltContext) -> None:
         rt.later(lambda: on_member_joined(event, context))
 
-    app.event("app_home_opened")(later_home)
-    app.event("message")(on_message)
-    app.event("member_joined_channel")(later_joined)
+    once = [skip_repeated_events]
+    app.event("app_home_opened", middleware=once)(later_home)
+    app.event("message", middleware=once)(on_message)
+    app.event("member_joined_channel", middleware=once)(later_joined)
