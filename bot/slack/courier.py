@@ -18,7 +18,8 @@ with the messenger.
 - If it dies, the calls it had are failed (a redraw that fails becomes a reply, by the rules of
   `handlers.surface.carry_out`, and a lost reply is logged), and from then on the calls are made
   here: nothing is repeated on a guess.
-- It runs at niceness +5: when cores are short, acks come first.
+- It runs only on cores the server leaves idle (`SCHED_IDLE`, bot/priority.py; niceness +5
+  where there is none): when cores are short, acks come first.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from bot.slack.messenger import PauseWorkspaceOn429
 
 logger = logging.getLogger(__name__)
 
-COURIER_NICENESS = 5
+COURIER_NICENESS = 5  # where there is no SCHED_IDLE (bot/priority.py)
 MAX_TRIES = 3  # the first, and two after a 429 (as `make_client`'s retry handler)
 _ROOT = str(Path(__file__).resolve().parents[2])  # where `bot` is importable from, for the child
 

@@ -15,7 +15,8 @@ It never retries: a 429 goes back with its Retry-After, and the server's gate pa
 workspace before it sends again (bot/slack/messenger.py); a lost answer is not sent again, since
 only the server knows what is safe to repeat. It keeps one pooled HTTP session, runs at most
 `AT_ONCE` calls at a time, and leaves when its standard input closes (the server stopped or died).
-It imports slack-sdk and aiohttp only: nothing of the store, the handlers or bolt.
+It imports slack-sdk and aiohttp only: nothing of the store, the handlers or bolt. It runs only on
+cores the server leaves idle (bot/priority.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import asyncio
 import base64
 import json
 import logging
-import os
 import sys
 from typing import Any
 
@@ -33,6 +33,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.priority import yield_to_the_server
 from bot.retries import retry_after_of
 
 logger = logging.getLogger("bot.slack.courier")
@@ -137,10 +138,9 @@ async def serve() -> None:
 
 
 def main() -> None:
-    """`python -m bot.slack.courier_process [NICENESS]`."""
+    """`python -m bot.slack.courier_process [NICENESS]` (the niceness where there is no SCHED_IDLE)."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    if len(sys.argv) > 1 and int(sys.argv[1]) > 0:
-        os.nice(int(sys.argv[1]))
+    yield_to_the_server(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
     asyncio.run(serve())
 
 

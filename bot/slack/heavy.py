@@ -7,9 +7,10 @@ of its own it only shares the machine's cores, so acks stay fast. The worker ope
 connections to the same database; the config, the secret and the current time travel with each
 call (the clock is pickled per call, so a test that moves its clock is obeyed).
 
-The worker runs at a lower priority (`WORKER_NICENESS`): where cores are short, the kernel gives
-them to the server's acks first, and a report that waits a few milliseconds more is not felt
-(a leader waits a quarter of a second for it; a button must answer at once).
+The worker runs only on cores the server leaves idle (`SCHED_IDLE`, bot/priority.py): the kernel
+gives a core to the server's acks the moment they want it, and a report that waits a few
+milliseconds more is not felt (a leader waits a quarter of a second for it; a button must answer
+at once).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from bot.priority import yield_to_the_server
 from handlers.charts import warm_up_in_background
 from handlers.config import PulseConfig
 from handlers.context import Context
@@ -36,8 +38,8 @@ logger = logging.getLogger(__name__)
 
 # The worker process's own loop and store, made once by `_start_worker`.
 _WORKER: dict[str, Any] = {}
-# Added to the worker's niceness (the server's own stays): 10 gives it about a tenth of a core
-# that an ack also wants, and every idle cycle.
+# Where there is no SCHED_IDLE (bot/priority.py), added to the worker's niceness: about a tenth of
+# a core that an ack also wants, and every idle cycle.
 WORKER_NICENESS = 10
 
 
@@ -52,7 +54,7 @@ def _exit_with_parent(parent: int) -> None:
 
 def _start_worker(url: str, config: PulseConfig, secret: bytes) -> None:
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    os.nice(WORKER_NICENESS)
+    yield_to_the_server(WORKER_NICENESS)
     # matplotlib is imported here, in the background, not by the server: the first /team-pulse
     # finds it loaded and its fonts read (a report arriving meanwhile waits on the import lock).
     warm_up_in_background("report worker")

@@ -47,6 +47,9 @@ async def test_a_tapped_card_is_redrawn_by_the_courier_process(slack):
     assert kept(5) in str(update["blocks"])
     await eventually(lambda: courier.carried == 1)  # the call was the courier's, not the server's
     assert len(slack.fake.messages(dm)) == 1  # redrawn in place: no reply beside it
+    # It runs only on cores the server leaves idle: an ack never waits behind it for a core.
+    assert os.sched_getscheduler(courier._proc.pid) == os.SCHED_IDLE  # noqa: SLF001
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE
 
 
 async def test_a_command_reply_to_the_response_url_goes_through_the_courier(slack):
