@@ -54,7 +54,7 @@ class SharedPause(Protocol):
 
 
 # How often a gate re-reads the shared pause: a second process learns of a 429 within this.
-SHARED_CHECK_EVERY = 0.2
+SHARED_CHECK_EVERY = 1.0
 
 
 class WorkspaceGate:
