@@ -15,13 +15,12 @@ from __future__ import annotations
 import os
 
 
-def yield_to_the_server(niceness: int) -> str:
-    """Put this process below every ordinary one: `SCHED_IDLE`, else `niceness` added. Says which."""
+def yield_to_the_server(niceness: int) -> None:
+    """Put this process below every ordinary one: `SCHED_IDLE`, else `niceness` added."""
     if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
         try:
             os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-            return "idle"
+            return
         except OSError:  # a sandbox that forbids it: a niceness still helps
             pass
     os.nice(niceness)
-    return f"nice +{niceness}"

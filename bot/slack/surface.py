@@ -82,11 +82,9 @@ class SlackSurface:
                 await self.rt.respond(card.response_url, replace_original=True, **rendered)
             else:
                 await self.rt.web(self.client, "chat_update", channel=card.channel, ts=card.ts, **rendered)
-        except SlackApiError as exc:
-            logger.warning("update failed", extra={"error": exc.response.get("error")})
-            return False
-        except SlackRequestError as exc:
-            logger.warning("update failed", extra={"error": str(exc)})
+        except (SlackApiError, SlackRequestError) as exc:
+            error = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)
+            logger.warning("update failed", extra={"error": error})
             return False
         return True
 
