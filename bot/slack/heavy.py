@@ -44,16 +44,18 @@ WORKER_NICENESS = 10
 
 
 def _exit_with_parent(parent: int) -> None:
-    # A killed server (SIGKILL, a crashed test) cannot shut its pool down: the worker notices
-    # that it was re-parented and leaves, instead of lingering as an orphan.
-    while True:
+    # A killed server (SIGKILL, a crashed test) cannot shut its pool down, and the worker never
+    # reads an end of file on its queue (the queue's pickle gave it the writing end too): it
+    # notices that it was re-parented and leaves, instead of lingering as an orphan. `parent` is
+    # the server's pid as the server gave it: one that died while the worker was still importing
+    # has already been replaced by init when this starts.
+    while os.getppid() == parent:
         time.sleep(1.0)
-        if os.getppid() != parent:
-            os._exit(0)
+    os._exit(0)
 
 
-def _start_worker(url: str, config: PulseConfig, secret: bytes) -> None:
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+def _start_worker(server: int, url: str, config: PulseConfig, secret: bytes) -> None:
+    threading.Thread(target=_exit_with_parent, args=(server,), daemon=True).start()
     yield_to_the_server(WORKER_NICENESS)
     # matplotlib is imported here, in the background, not by the server: the first /team-pulse
     # finds it loaded and its fonts read (a report arriving meanwhile waits on the import lock).
@@ -89,7 +91,7 @@ class HeavyLane:
             # spawn, not fork: the parent has threads (aiosqlite, the clock) a fork would copy mid-step
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(self.ctx.store.url, self.ctx.config, self.ctx.secret),
+            initargs=(os.getpid(), self.ctx.store.url, self.ctx.config, self.ctx.secret),
         )
         self._pool.submit(_ping)  # warm up: the first report should not wait for the imports
 
