@@ -235,9 +235,8 @@ class Taps:
 
 async def first_taps(http: aiohttp.ClientSession, url: str, api_url: str, taps: list[tuple[str, str, str, int]],
                      rate: float) -> None:
-    """One tap from every member, at `rate` a second, not measured: pulsebot keeps a member's
-    profile and DM after their first tap in a process (a write once per member, then none), and
-    the acks measured are the steady ones, as they are hours into a round. Both sides get it."""
+    """One tap from every member at `rate` a second, not measured (both sides): pulsebot keeps a
+    member's profile after their first tap in a process, once; the acks measured are the steady ones."""
     for n, member in enumerate(taps):
         body = Requests(api_url, [member], n)._tap()
         async with http.post(url + "/slack/events", data=body.encode(),

@@ -1,7 +1,7 @@
 """A worker process for the one heavy request: the leader's report (`/team-pulse`).
 
-The report runs several GROUP BY queries and draws a matplotlib chart: about a quarter of a
-second of CPU. On the event loop that acks every other request it would hold up everyone's
+The report runs several GROUP BY queries and draws a matplotlib chart: about a fifth of a
+second of CPU (a chart of the same figures drawn before is kept, `handlers.charts`). On the event loop that acks every other request it would hold up everyone's
 buttons for that long, and in a thread it would still fight the loop for the GIL. In a process
 of its own it only shares the machine's cores, so acks stay fast. The worker opens its own store
 connections to the same database; the config, the secret and the current time travel with each

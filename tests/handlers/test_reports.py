@@ -10,9 +10,7 @@ from itertools import count
 
 import pytest
 from sqlalchemy import event
-from sqlmodel import select
 
-from handlers.charts import chart_png
 from handlers.closing import close_due_rounds
 from handlers.context import Context
 from handlers.errors import Invalid, NotFound
@@ -254,31 +252,6 @@ async def test_small_group_gives_no_figure_in_text_or_chat(ctx):
     assert SECRET_COMMENT not in plain_text(report_message(tiny_only, "en"))
     assert "1.3" not in plain_text(report_message(tiny_only, "en"))
 
-
-async def test_chart_of_a_suppressed_period_has_a_gap_not_a_point(ctx):
-    await seed_team(ctx, "soporte", [P([4] * 5), P([1, 1]), P([5] * 5)])
-    report = await build_report(ctx, teams=["soporte"])
-    assert report.teams[0].trend == (4.0, None, 5.0)
-    png = chart_png(report.teams[0], "es")
-    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
-
-
-
-async def test_a_chart_drawn_before_is_never_shown_once_a_figure_it_draws_has_changed(ctx):
-    await seed_team(ctx, "soporte", [P([4] * 5), P([3, 3], delivered=8, open=True)])
-
-    async def chart(locale: str = "en") -> bytes:
-        return chart_png((await build_report(ctx, teams=["soporte"])).teams[0], locale)
-
-    first = await chart()
-    assert await chart() == first  # nothing changed: the same chart
-    async with ctx.store.session() as s:
-        open_round = (await s.exec(select(Round).where(Round.closes_at > NOW))).one()
-        s.add(Response(round_id=open_round.id, respondent_key="late", mood=5))
-        await s.commit()
-    after = await chart()
-    assert after != first  # a third member answered: the open round's participation bar rose
-    assert await chart("es") not in (first, after)  # the same figures in Spanish are another chart
 
 # ------------------------------------------------------------------ /team-pulse permissions
 
