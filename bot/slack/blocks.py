@@ -198,10 +198,11 @@ def _block(block: Any, offset: int, locale: str) -> list[dict[str, Any]]:
     return []
 
 
-# Blocks in pulsebot's own words are rendered once and kept: every tap redraws its card, and the
-# card's scales, buttons, notice and privacy line repeat for a round, language and choice (the
-# escaping and unlinking were most of a redraw, issue 14). Words a user wrote (`quote`) and
-# reports' facts and charts are never kept. What is kept is shared: never change a rendered block.
+# Blocks in pulsebot's own words that many messages share are rendered once and kept: every tap
+# redraws its card, and the card's scales, buttons, notice and privacy line (`muted`) repeat for a
+# round, language and choice (their escaping and unlinking were most of a redraw, issue 14). Other
+# texts are not kept: a user's words (`quote`), a heading that greets a member by name, report
+# lines, facts and charts. What is kept is shared: never change a rendered block.
 BLOCKS_KEPT = 1024
 
 
@@ -218,7 +219,7 @@ def render_blocks(message: Message) -> list[dict[str, Any]]:
         if isinstance(block, Question | Actions):
             out.extend(_kept(block, buttons_seen))
             buttons_seen += len(block.buttons)
-        elif isinstance(block, Notice | Divider) or (isinstance(block, Text) and block.emphasis != "quote"):
+        elif isinstance(block, Notice | Divider) or (isinstance(block, Text) and block.emphasis == "muted"):
             out.extend(_kept(block, 0))
         else:
             out.extend(_block(block, buttons_seen, message.locale))

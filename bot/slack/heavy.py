@@ -1,11 +1,12 @@
 """A worker process for the one heavy request: the leader's report (`/team-pulse`).
 
 The report runs several GROUP BY queries and draws a matplotlib chart: about a fifth of a
-second of CPU (a chart of the same figures drawn before is kept, `handlers.charts`). On the event loop that acks every other request it would hold up everyone's
-buttons for that long, and in a thread it would still fight the loop for the GIL. In a process
-of its own it only shares the machine's cores, so acks stay fast. The worker opens its own store
-connections to the same database; the config, the secret and the current time travel with each
-call (the clock is pickled per call, so a test that moves its clock is obeyed).
+second of CPU (a chart of the same figures drawn before is kept, `handlers.charts`). On the event
+loop that acks every other request it would hold up everyone's buttons for that long, and in a
+thread it would still fight the loop for the GIL. In a process of its own it only shares the
+machine's cores, so acks stay fast. The worker opens its own store connections to the same
+database; the config, the secret and the current time travel with each call (the clock is
+pickled per call, so a test that moves its clock is obeyed).
 
 The worker runs only on cores the server leaves idle (`SCHED_IDLE`, bot/priority.py): the kernel
 gives a core to the server's acks the moment they want it, and a report that waits a few
