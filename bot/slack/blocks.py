@@ -60,7 +60,7 @@ _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 def escape(text: str) -> str:
     """Escape the three characters Slack's mrkdwn treats as control characters, and unlink."""
-    # Three C passes: `str.translate` with a mapping looks every character up in Python (36 µs for a
+    # Three C passes: `str.translate` with a mapping looks every character up in it (36 µs for a
     # 138-character line against 0.5 µs; a leader's report escapes a lot of text). `&` goes first.
     return unlink(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
