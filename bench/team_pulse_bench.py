@@ -4,9 +4,9 @@ Run from the repository root: `.venv/bin/python bench/team_pulse_bench.py [--req
 
 Processes besides this one: a fake Slack Web API (tests/fakes/slack_api.py, which records every
 call with the time it arrived; it runs only on cores the servers leave idle, `SCHED_IDLE`, as
-Slack's own work is not on pulsebot's machine), the real `pulsebot serve` (temporary SQLite store; a demo team's
-12 weeks of closed rounds plus a round open to 200 Slack members, whose DMs went through the
-outbox), and a bare slack-bolt AsyncApp that, for a check-in tap, does the same one-row write
+Slack's own work is not on pulsebot's machine), the real `pulsebot serve` (temporary SQLite
+store; a demo team's 12 weeks of closed rounds plus a round open to 200 Slack members, whose DMs
+went through the outbox), and a bare slack-bolt AsyncApp that, for a check-in tap, does the same one-row write
 (an upsert of the answer into SQLite, WAL, synchronous=NORMAL like pulsebot's store) and then
 acks: the fair floor once an ack means stored.
 
@@ -18,12 +18,12 @@ in all, while check-in taps arrive at `--rate` (100) a second. Acks are measured
 pairs (bench/pairs.py): pulsebot's turn (taps during its share of the leader's requests) and the
 bare app's turn (the same tap rate for as long), the order alternating; ack_ratio is the median
 of the pairwise tap-ack p99 ratios. Before the pairs every member taps once on each side, not
-measured: a member's first tap in a process also keeps their profile, once. Cold: `--cold` fresh servers whose first request comes the
-moment `/healthz` first answers 200, and as many whose first request comes `--cold-after` seconds
-later (the report worker warms matplotlib meanwhile); printed, not in RESULT. Then the Teams
-leader's wait (bench/teams_pulse.py: `team-pulse` in the personal chat to the card with its chart
-at the fake Bot Connector), cold and `--teams-requests` warm; printed, not in RESULT. About 3-4
-minutes with the defaults.
+measured: a member's first tap in a process also keeps their profile, once. Cold: `--cold` fresh
+servers whose first request comes the moment `/healthz` first answers 200, and as many whose
+first request comes `--cold-after` seconds later (the report worker warms matplotlib meanwhile);
+printed, not in RESULT. Then the Teams leader's wait (bench/teams_pulse.py: `team-pulse` in the
+personal chat to the card with its chart at the fake Bot Connector), cold and `--teams-requests`
+warm; printed, not in RESULT. About 3-4 minutes with the defaults.
 
 Targets: pulse_p50_s ≤ 1.0, pulse_p99_s ≤ 2.0 (warm), ack_ratio ≤ 1.3.
 Last line: `RESULT pulse_p50_s=… pulse_p99_s=… ack_ratio=…`.

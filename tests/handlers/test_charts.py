@@ -27,7 +27,6 @@ async def test_chart_of_a_suppressed_period_has_a_gap_not_a_point(ctx):
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
 
 
-
 async def test_a_chart_drawn_before_is_never_shown_once_a_figure_it_draws_has_changed(ctx):
     await seed_team(ctx, "soporte", [P([4] * 5), P([3, 3], delivered=8, open=True)])
 

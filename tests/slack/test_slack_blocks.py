@@ -53,7 +53,6 @@ def test_button_labels_are_cut_to_75_characters_and_action_ids_are_unique():
     assert [e["value"] for e in elements] == [f"9:{n}" for n in range(1, 6)]
 
 
-
 def test_a_scale_drawn_again_shows_the_new_choice_and_keeps_action_ids_unique_in_the_message():
     def scale(chosen: int) -> Question:
         return Question("How?", tuple(Button(str(n), "checkin.mood", f"9:{n}", selected=n == chosen)
@@ -66,6 +65,7 @@ def test_a_scale_drawn_again_shows_the_new_choice_and_keeps_action_ids_unique_in
     assert [e["text"]["text"] for e in again[1]["elements"] if e.get("style") == "primary"] == ["✓ 4"]
     ids = [e["action_id"] for b in again if b["type"] == "actions" for e in b["elements"]]
     assert len(ids) == len(set(ids)) == 11
+
 
 def test_a_message_never_has_more_than_50_blocks():
     message = Message(tuple(Text(f"line {n}") for n in range(80)), "f")
