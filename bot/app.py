@@ -94,6 +94,25 @@ class Faces:
             logger.exception("slack roster sync failed; the stored rosters stay in use")
 
 
+def slack_configured(settings: Settings) -> bool:
+    """Slack is served when it has credentials (a signing secret, or an app token for Socket Mode)."""
+    return bool(settings.slack_signing_secret or settings.slack_app_token)
+
+
+def teams_configured(settings: Settings) -> bool:
+    """Teams is served when it has an app id, or the Emulator is asked for."""
+    return bool((settings.microsoft_app_id or "").strip() or settings.pulsebot_teams_emulator)
+
+
+def import_faces(settings: Settings) -> None:
+    """Load the configured faces' packages (and so their SDKs) ahead of `build_faces`: `serve` does
+    it while its migrations run in a child process, instead of after waiting for them."""
+    if slack_configured(settings):
+        import bot.slack.app  # noqa: F401
+    if teams_configured(settings):
+        import bot.teams.app  # noqa: F401
+
+
 def build_faces(ctx: Context, settings: Settings) -> Faces:
     """Slack when it has credentials; Teams when it has an app id, or the Emulator is asked for.
 
@@ -101,14 +120,14 @@ def build_faces(ctx: Context, settings: Settings) -> Faces:
     left open without a key (DESIGN.md, "Reliability").
     """
     faces = Faces()
-    if settings.slack_signing_secret or settings.slack_app_token:
+    if slack_configured(settings):
         from bot.slack.app import build_slack
 
         faces.slack = build_slack(ctx, settings)
         ctx.messengers["slack"] = faces.slack.messenger
     else:
         logger.info("Slack is not configured (no SLACK_SIGNING_SECRET / SLACK_APP_TOKEN): /slack/events is off")
-    if (settings.microsoft_app_id or "").strip() or settings.pulsebot_teams_emulator:
+    if teams_configured(settings):
         from bot.teams.app import build_teams
 
         faces.teams = build_teams(ctx, settings)

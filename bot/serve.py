@@ -33,10 +33,11 @@ async def serve(settings: Settings, *, host: str, port: int) -> int:
     migrated = upgrade_apart(settings.database_url)
     from aiohttp import web
 
-    from bot.app import build_context, build_faces, build_web_app
+    from bot.app import build_context, build_faces, build_web_app, import_faces
     from bot.web.app import public_url
     from schedules.clock import run_clock
 
+    import_faces(settings)  # the SDKs load while the child migrates, not after it is done
     await migrated()
     ctx = await build_context(settings, migrate=False)
     faces = build_faces(ctx, settings)
@@ -52,10 +53,10 @@ async def serve(settings: Settings, *, host: str, port: int) -> int:
         await face.start()
     rosters = asyncio.create_task(faces.sync_rosters())  # in the background: /healthz answers meanwhile
     await clock.start()
-    # The collector was held since the start (bot/__main__.py). What start-up left as garbage goes
-    # now, once; what it built (modules, the app, the config) lives until the process ends, so it is
-    # moved out of the collector's sight and the collections behind requests stay short.
-    gc.collect()
+    # The collector was held since the start (bot/__main__.py). What start-up built (modules, the
+    # app, the config) lives until the process ends, so it is moved out of the collector's sight and
+    # the collections behind requests stay short. It is not collected first: that pass took 0.13 s
+    # to find about 2,000 unreachable objects (0.5 MB), which are kept instead.
     gc.freeze()
     gc.enable()
     print(f"pulsebot serving on http://{host}:{port}", flush=True)
