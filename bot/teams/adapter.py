@@ -9,7 +9,9 @@ Emulator as it expects: no token in, none out (`bot/teams/app.py` admits loopbac
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import threading
 from typing import Any
 
 from microsoft_agents.hosting.aiohttp import CloudAdapter
@@ -108,18 +110,42 @@ def _local_factory(config: AgentAuthConfiguration) -> _LocalClientFactory:
     return _LocalClientFactory(connections)
 
 
+class _MsalOnFirstUse:
+    """MSAL's token provider (`MsalAuth`), made on its first use rather than at start.
+
+    Importing msal (and the requests it brings) took 0.06-0.09 s of every start with Teams (issue
+    14); the first outbound call pays it instead, beside the token it fetches from Entra anyway.
+    """
+
+    def __init__(self, config: AgentAuthConfiguration) -> None:
+        self._config = config
+        self._auth: Any = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("_config", "_auth", "_lock"):  # not set yet (a copy being made): no recursion
+            raise AttributeError(name)
+        if self._auth is None:
+            with self._lock:
+                if self._auth is None:
+                    from microsoft_agents.authentication.msal import MsalAuth
+
+                    self._auth = MsalAuth(self._config)
+        return getattr(self._auth, name)
+
+
 def build_adapter(settings: Settings, config: AgentAuthConfiguration) -> CloudAdapter:
     """The CloudAdapter: MSAL tokens with an app id, anonymous calls in emulator mode."""
     if not app_id(settings):
         return CloudAdapter(channel_service_client_factory=_local_factory(config))
-    try:
-        from microsoft_agents.authentication.msal import MsalConnectionManager
-    except ImportError:
+    if importlib.util.find_spec("microsoft_agents.authentication.msal") is None:
         # Inbound JWTs are still checked; only the bot's own calls to Teams would be refused.
         logger.error(
             "MICROSOFT_APP_ID is set but microsoft-agents-authentication-msal is not installed: "
             "the bot cannot get tokens to call Teams (pip install microsoft-agents-authentication-msal)"
         )
         return CloudAdapter(channel_service_client_factory=_local_factory(config))
-    manager = MsalConnectionManager(connections_configurations={SERVICE_CONNECTION: config})
+    # What MsalConnectionManager is (a ConnectionManager making MsalAuth providers), minus the import.
+    manager = ConnectionManager(provider_factory=_MsalOnFirstUse,  # type: ignore[arg-type]
+                                connections_configurations={SERVICE_CONNECTION: config})
     return CloudAdapter(connection_manager=manager)
