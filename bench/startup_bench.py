@@ -134,6 +134,9 @@ async def main(args: argparse.Namespace) -> int:
         both, _, _ = await start_to_healthy(teams=True, idle=0)
         pairs.add("both_start_s", pulsebot=both)
     pairs.report()
+    # The 2.0 s target is absolute, so it moves with the machine's speed; this figure does not.
+    floor = pairs.median("slack_start_s", "baseline")
+    print(f"both_start_s ÷ floor (medians): {pairs.median('both_start_s') / floor:.2f}")
     print(f"load average {Path('/proc/loadavg').read_text().split()[:3]}")
     print(f"RESULT slack_start_ratio={pairs.ratio('slack_start_s'):.2f} "
           f"slack_start_s={pairs.median('slack_start_s'):.2f} both_start_s={pairs.median('both_start_s'):.2f} "
