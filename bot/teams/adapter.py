@@ -134,11 +134,18 @@ class _MsalOnFirstUse:
         return getattr(self._auth, name)
 
 
+def _msal_installed() -> bool:
+    try:
+        return importlib.util.find_spec("microsoft_agents.authentication.msal") is not None
+    except ModuleNotFoundError:  # not even its parent package
+        return False
+
+
 def build_adapter(settings: Settings, config: AgentAuthConfiguration) -> CloudAdapter:
     """The CloudAdapter: MSAL tokens with an app id, anonymous calls in emulator mode."""
     if not app_id(settings):
         return CloudAdapter(channel_service_client_factory=_local_factory(config))
-    if importlib.util.find_spec("microsoft_agents.authentication.msal") is None:
+    if not _msal_installed():
         # Inbound JWTs are still checked; only the bot's own calls to Teams would be refused.
         logger.error(
             "MICROSOFT_APP_ID is set but microsoft-agents-authentication-msal is not installed: "
