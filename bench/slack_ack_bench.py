@@ -312,13 +312,12 @@ async def main(args: argparse.Namespace) -> int:
             over = errors = 0
             for url in targets.values():
                 await burst(url, Requests(api_url, taps, 1), 40)  # warm-up: imports, caches, connections
-            # Each pair: a burst and a steady turn on each server, the order alternating (bench/pairs.py),
-            # so that whatever else the machine does meanwhile falls on both alike.
+            # Each pair: bursts and steady load on each server, which goes first alternating from pair to
+            # pair (bench/pairs.py) and the sides taking turns within it (A B A B A B), so that whatever
+            # else the machine does meanwhile falls on both alike. Every burst and every part of the
+            # steady load meets a server done with the previous one's work.
             segment = args.steady_seconds / args.pairs
             for turn, order in pairs.turns(args.pairs):
-                # The sides take turns within the pair too (A B A B A B), so that a slow spell of the
-                # machine falls on both; every burst and part of the steady load meets a server done
-                # with the previous one's work.
                 bursts: dict[str, list[float]] = {"pulsebot": [], "baseline": []}
                 steadies: dict[str, list[float]] = {"pulsebot": [], "baseline": []}
                 for k in range(args.bursts):
