@@ -15,8 +15,10 @@ server: 10 s a pair by default, cut into as many parts as bursts), the two serve
 burst by burst so that a slow spell of the machine falls on both. Each pair gives one burst p99 per
 server (the middle of its bursts' p99s), one steady p99 and p50 (over all its steady answers), and
 their ratios; the RESULT ratios are the medians of the pairwise ratios, so one unlucky turn cannot
-move them. The fake Slack runs only on idle cores (`SCHED_IDLE`), as Slack's own work is not on
-pulsebot's machine.
+move them. Before the pairs every member taps once on each side, not measured: a member's first
+tap in a process also has pulsebot read and keep their profile, once (as in team_pulse_bench).
+The fake Slack runs only on idle cores (`SCHED_IDLE`), as Slack's own work is not on pulsebot's
+machine.
 Latency is request sent → response read, on this side; pulsebot's work behind each ack (stores,
 chat.update, response_url, the report and its chart) runs meanwhile against the fake API.
 About 9 min with the defaults. The last line is machine-readable: `RESULT burst_p99_ratio=… steady_p99_ratio=… over_3s=…`.
@@ -267,6 +269,19 @@ async def steady(url: str, requests: Requests, rate: float, seconds: float) -> t
     return out, errors
 
 
+async def first_taps(http: aiohttp.ClientSession, url: str, api_url: str, taps: list[tuple[str, str, str, int]],
+                     rate: float) -> None:
+    """One tap from every member at `rate` a second, not measured (both sides): pulsebot keeps a
+    member's profile after their first tap in a process (users.info, once), so without this the
+    first pairs would pay for profiles the later ones do not."""
+    for n, member in enumerate(taps):
+        body = Requests(api_url, [member], n)._tap()
+        async with http.post(url + "/slack/events", data=body.encode(),
+                             headers=signed(body, "application/x-www-form-urlencoded")) as resp:
+            await resp.read()
+        await asyncio.sleep(1 / rate)
+
+
 async def quiet(fake_url: str, still: float = 0.5, limit: float = 30.0) -> None:
     """Wait until pulsebot's work behind earlier acks is done: no Web API call for `still` s."""
     deadline = time.monotonic() + limit
@@ -311,6 +326,8 @@ async def main(args: argparse.Namespace) -> int:
             pairs = Pairs("burst_p99_ms", "steady_p99_ms", "steady_p50_ms", unit="ms")
             over = errors = 0
             for url in targets.values():
+                async with aiohttp.ClientSession() as http:
+                    await first_taps(http, url, api_url, taps, args.rate)
                 await burst(url, Requests(api_url, taps, 1), 40)  # warm-up: imports, caches, connections
             # Each pair: bursts and steady load on each server, which goes first alternating from pair to
             # pair (bench/pairs.py) and the sides taking turns within it (A B A B A B), so that whatever

@@ -60,6 +60,7 @@ from bench.slack_ack_bench import (  # noqa: E402
     TEAM,
     TOKEN,
     Requests,
+    first_taps,
     quiet,
     signed,
     users,
@@ -231,18 +232,6 @@ class Taps:
 
     def stop(self) -> None:
         self._stop.set()
-
-
-async def first_taps(http: aiohttp.ClientSession, url: str, api_url: str, taps: list[tuple[str, str, str, int]],
-                     rate: float) -> None:
-    """One tap from every member at `rate` a second, not measured (both sides): pulsebot keeps a
-    member's profile after their first tap in a process, once; the acks measured are the steady ones."""
-    for n, member in enumerate(taps):
-        body = Requests(api_url, [member], n)._tap()
-        async with http.post(url + "/slack/events", data=body.encode(),
-                             headers=signed(body, "application/x-www-form-urlencoded")) as resp:
-            await resp.read()
-        await asyncio.sleep(1 / rate)
 
 
 async def leader_wait(http: aiohttp.ClientSession, url: str, fake_url: str, wait_url: str, rid: str) -> float:
