@@ -178,8 +178,11 @@ async def seed(
             ids = {user: mid for mid, user in rows}
             await conn.execute(insert(TeamMember), [{"team_id": team_id, "member_id": ids[u], "active": True} for u in users])
             enps_quarters: set[tuple[int, int]] = set()
+            today = now.astimezone(ZoneInfo(tz)).date()
             for back in range(weeks, -1, -1):  # back == 0 is this week's round, still open
-                local_day = (now - timedelta(weeks=back)).astimezone(ZoneInfo(tz)).date()
+                # Weeks counted on the team's calendar: counted in UTC, a change of summer time
+                # between then and now could put two of them in the same local week.
+                local_day = today - timedelta(weeks=back)
                 period, start = period_of("weekly", local_day)
                 opened = local_midnight(start, tz).replace(hour=10).astimezone(now.tzinfo)
                 if back == 0:

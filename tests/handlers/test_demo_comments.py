@@ -4,6 +4,7 @@ the team's language."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
@@ -36,3 +37,18 @@ async def test_seeded_comments_never_repeat_within_a_round_and_follow_the_team_l
     for locale in ("es", "en"):
         used = {c for rid, cs in by_round.items() for c in cs if locale_of[team_of[rid]] == locale}
         assert len(used) >= 8, (locale, used)  # varied across the weeks, not five stock lines
+
+
+async def test_demo_seeds_one_round_a_week_across_a_change_of_summer_time(make_ctx):
+    # Sunday 22:28 UTC, six weeks after Europe left summer time: 23:28 in Madrid, but seven weeks
+    # back, in summer time, it was already Monday there. Counting weeks back in UTC gave two rounds
+    # the same ISO week and `make demo` failed on the unique (team, period).
+    ctx = await make_ctx(DEMO_CONFIG, now=datetime(2026, 12, 6, 22, 28, tzinfo=UTC))
+    await seed(ctx, members=8, weeks=12)
+    async with ctx.store.session() as session:
+        rows = (await session.exec(select(Team.name, Round.period).join(Team, col(Team.id) == Round.team_id))).all()
+    periods: dict[str, list[str]] = defaultdict(list)
+    for team, period in rows:
+        periods[team].append(period)
+    expected = [f"2026-W{week}" for week in range(37, 50)]  # W49 (30 Nov - 6 Dec) is this week's, open
+    assert {team: sorted(p) for team, p in periods.items()} == {team["name"]: expected for team in DEMO_CONFIG["teams"]}
