@@ -124,15 +124,18 @@ class SlackFace:
         )
         if self.installations is not None:
             self._use_workspace_clients()
+        self.runtime = SlackRuntime(ctx=ctx, messenger=self.messenger, roster_sync=self.sync_team,
+                                    heavy=HeavyLane(ctx, enabled=report_worker), courier=self.courier)
+        register_listeners(self.app, self.runtime)
+        # Last: bolt tests every listener's matchers in order for every request, and these two
+        # events come once in an app's life (a check-in tap tested both before its own listener).
+        if self.installations is not None:
             self._forget_on_uninstall()
         else:
             # The manifest subscribes to them for OAuth; with one token there is nothing to forget,
             # but an event left unanswered would be retried by Slack (and count as a failure).
             self.app.event("app_uninstalled")(self._uninstalled)
             self.app.event("tokens_revoked")(self._uninstalled)
-        self.runtime = SlackRuntime(ctx=ctx, messenger=self.messenger, roster_sync=self.sync_team,
-                                    heavy=HeavyLane(ctx, enabled=report_worker), courier=self.courier)
-        register_listeners(self.app, self.runtime)
         self._socket: AsyncSocketModeHandler | None = None
         self._http: aiohttp.ClientSession | None = None
         self._verifier = SignatureVerifier(settings.slack_signing_secret) if settings.slack_signing_secret else None
