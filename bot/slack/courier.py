@@ -4,8 +4,8 @@ A check-in tap is stored before its ack (DESIGN.md, Reliability); what shows it,
 with chat.update, comes after. That call used to run on the server's event loop, where building
 the request, reading the answer and parsing it took about as much CPU as the whole tap, and every
 ack that arrived meanwhile waited behind it. The courier (bot/slack/courier_process.py) makes those
-calls with its own slack-sdk client and HTTP session: the server only writes a JSON line to a pipe
-and reads one back. It carries the tapped card's chat.update, chat.postEphemeral, posts to a
+calls with its own slack-sdk client and HTTP session: the server only writes a frame (a pickled
+request) to a pipe and reads one back. It carries the tapped card's chat.update, chat.postEphemeral, posts to a
 response_url and the leader's chart (its upload to their DM, paced by the messenger's gate first);
 posts that must be looked up again after a lost answer (the outbox's DMs) and channel posts stay
 with the messenger.
@@ -25,10 +25,8 @@ with the messenger.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import itertools
-import json
 import logging
 import os
 import sys
@@ -39,6 +37,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.slack.courier_process import frame, read_frame
 from bot.slack.messenger import PauseWorkspaceOn429
 
 logger = logging.getLogger(__name__)
@@ -99,17 +98,16 @@ class Courier:
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot.slack.courier_process", str(COURIER_NICENESS),
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env, limit=1024 * 1024)
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env)
             assert self._proc.stdout is not None
-            while line := await self._proc.stdout.readline():
-                answer = json.loads(line)
+            while (answer := await read_frame(self._proc.stdout)) is not None:
                 if answer.get("ready"):
                     self._ready = True
                     self._ready_event.set()
                     logger.info("slack courier ready", extra={"pid": self._proc.pid})
                     continue
                 self.carried += 1
-                waiter = self._waiting.pop(answer.get("id"), None)
+                waiter = self._waiting.pop(int(answer.get("id") or 0), None)
                 if waiter is not None and not waiter.done():
                     waiter.set_result(answer)
         except Exception:  # noqa: BLE001 - the calls go back to the server's loop
@@ -135,7 +133,7 @@ class Courier:
         waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting[rid] = waiter
         try:
-            proc.stdin.write((json.dumps({"id": rid, **request}) + "\n").encode())
+            proc.stdin.write(frame({"id": rid, **request}))
         except (ConnectionError, RuntimeError) as exc:
             self._waiting.pop(rid, None)
             raise CourierGone() from exc
@@ -150,7 +148,7 @@ class Courier:
                          alt_text: str = "") -> str:
         """A chart's PNG into `user_id`'s DM (conversations.open, files_upload_v2) made by the courier;
         the DM's id. Raises as `call`."""
-        upload = {"user": user_id, "png": base64.b64encode(png).decode(), "title": title, "alt": alt_text}
+        upload = {"user": user_id, "png": png, "title": title, "alt": alt_text}
         return str((await self._with_retries(client, "files_upload_v2", {"upload": upload}))["channel"])
 
     async def _with_retries(self, client: AsyncWebClient, method: str, request: dict[str, Any]) -> dict[str, Any]:

@@ -115,6 +115,8 @@ async def test_the_leaders_report_and_chart_are_carried_by_the_courier(slack):
     boss_dm = slack.fake.dm_channel("U0BOSS")
     assert slack.fake.messages(boss_dm)[-1]["files"]  # the chart, in the leader's DM only
     assert upload["channel_id"] == boss_dm
+    # The chart's bytes crossed the pipe as they are: what reached Slack is the PNG itself.
+    assert slack.fake.uploaded(upload["files"][0]["id"]).startswith(b"\x89PNG\r\n\x1a\n")
     # Both by the courier: the report to the response_url, and the upload as one hand-over.
     await eventually(lambda: courier.carried == 3 + 2)
 
@@ -126,3 +128,30 @@ async def test_a_server_stopped_while_its_courier_starts_stops_at_once(slack):
     courier.wake()  # the first call of a server that is told to stop right then
     await asyncio.wait_for(courier.stop(), 5)
     assert not courier.ready
+
+
+async def test_the_courier_process_answers_frames_and_leaves_on_one_it_cannot_read():
+    """Its protocol, spoken to the process itself: a refused method is answered with a 400 in a
+    frame; a frame that is not a pickled dict ends it (nothing after it could be found again)."""
+    import pickle
+    import struct
+    import sys
+
+    from bot.slack.courier_process import frame, read_frame
+
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.slack.courier_process", "0",
+                                                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        assert await asyncio.wait_for(read_frame(proc.stdout), 30) == {"ready": True}
+        proc.stdin.write(frame({"id": 5, "base": "http://127.0.0.1:9/api/", "token": "xoxb-1",
+                                "method": "chat_delete", "args": {"channel": "C1", "ts": "1.2"}}))
+        answer = await asyncio.wait_for(read_frame(proc.stdout), 10)
+        assert answer == {"id": 5, "status": 400, "error": "method_not_handed_over", "retry_after": 0}
+        body = pickle.dumps(["not", "a", "dict"])
+        proc.stdin.write(struct.pack(">I", len(body)) + body)
+        assert await asyncio.wait_for(proc.wait(), 10) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
