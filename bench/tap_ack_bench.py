@@ -9,8 +9,10 @@ Web API): a steady `--rate` per second for `--seconds`, then a burst of `--burst
 turns in `--pairs` pairs with the order alternating, so that other load on the machine falls on
 both alike. With `--command-rate R`, slash commands from slack_ack_bench's mix (one in fifty a
 leader's /team-pulse) arrive alongside at R per second; only the taps are measured. Latency is
-request sent → response read. Each pair prints both sides' p50/p99 and the load average; the
-summary gives min/median/max and the median of the pairwise p99 ratios.
+request sent → response read. Before the pairs every member taps once on each side, not measured
+(a member's first tap in a process also keeps their profile, once). Each pair prints both sides'
+p50/p99 and the load average; the summary gives min/median/max and the median of the pairwise
+p99 ratios.
 CPU per tap is each server's own CPU time (Linux /proc) over a turn and the work behind its acks
 (the card redrawn, the profile kept), divided by its taps: the figure least moved by other load.
 Last line: `RESULT tap_p99_ratio=… tap_p50_ratio=… cpu_ratio=… burst_taps_per_s=… floor_burst_taps_per_s=…`.
@@ -37,7 +39,16 @@ import aiohttp  # noqa: E402
 
 from bench.pairs import percentile as pct  # noqa: E402
 from bench.processes import free_port, spawn, wait_healthy  # noqa: E402
-from bench.slack_ack_bench import SECRET, TOKEN, Requests, quiet, seed, signed, write_config  # noqa: E402
+from bench.slack_ack_bench import (  # noqa: E402
+    SECRET,
+    TOKEN,
+    Requests,
+    first_taps,
+    quiet,
+    seed,
+    signed,
+    write_config,
+)
 
 SIDES = ("pulsebot", "floor")
 
@@ -134,7 +145,10 @@ async def main(args: argparse.Namespace) -> int:
             urls = {side: f"http://127.0.0.1:{port}" for side, port in ports.items()}
             await wait_healthy(urls["pulsebot"], pulse)
             await wait_healthy(urls["floor"], floor)
-            for side in SIDES:  # warm-up: imports, caches, connections, the profiles of every member
+            async with aiohttp.ClientSession() as http:
+                for side in SIDES:  # every member once: pulsebot keeps a profile on a member's first tap
+                    await first_taps(http, urls[side], api_url, taps, args.rate)
+            for side in SIDES:  # warm-up: imports, caches, connections
                 await burst(urls[side], Requests(api_url, taps, 1), 40)
                 await steady(urls[side], Requests(api_url, taps, 2), args.rate, 2.0, args.command_rate)
             await quiet(fake_url)
