@@ -1,15 +1,18 @@
 """Slack payloads → plain values (who acted, where, which message was tapped).
 
-Pure functions over the JSON Slack sends; no I/O. Field names follow the documented payloads:
+Pure functions over what Slack sends; no I/O. Field names follow the documented payloads:
 slash commands (https://docs.slack.dev/interactivity/implementing-slash-commands),
 block_actions and view_submission (https://docs.slack.dev/reference/interaction-payloads).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
+
+import yarl
 
 from handlers.ports import Where
 
@@ -28,6 +31,29 @@ class Tapped:
     ts: str = ""
     ephemeral: bool = False
     response_url: str = ""
+
+
+def read_body(raw: str, content_type: str | None) -> dict[str, Any]:
+    """A request body as bolt reads it: JSON (events), an interaction's form (`payload=<JSON>`), or
+    a slash command's form (a dict of its fields, the last of a repeated one). Raises ValueError
+    (MalformedPayload) for one that cannot be read or is not an object.
+
+    The form is unquoted by yarl, in C: bolt's own reading (`urllib.parse.parse_qsl`, pure Python)
+    took 0.7-0.9 ms of the server's loop for a real tap, whose 8 KB payload carries the whole tapped
+    message; yarl with the JSON decoding, 0.07 ms (issue 14). And a command is a command even when
+    its text says "payload", which bolt read as an empty interaction.
+    """
+    if not raw:
+        body: Any = {}
+    elif content_type == "application/json" or raw.startswith("{"):
+        body = json.loads(raw)
+    else:
+        form = yarl.URL.build(query_string=raw, encoded=True).query
+        payloads = form.getall("payload", [])
+        body = json.loads(payloads[-1]) if payloads else dict(form.items())
+    if not isinstance(body, dict):
+        raise MalformedPayload("not an object")
+    return body
 
 
 def kind_of(channel_id: str, channel_name: str = "", channel_type: str = "") -> str:

@@ -74,3 +74,13 @@ async def test_a_closed_chair_refuses_new_impacts_politely(slack):
     refusal = await eventually(lambda: slack.fake.calls("chat.postEphemeral"))
     assert refusal[-1]["user"] == "U1"
     assert slack.fake.calls("views.open") == []
+
+
+async def test_a_topic_with_the_word_payload_opens_its_chair(slack):
+    # bolt reads any form body containing "payload" as an interaction: this command came out empty
+    # (a 400, and no chair). pulsebot reads the form itself (`translate.read_body`).
+    await slack.command("/empty-chair", "payload limits for the API", user="U2")
+    card = (await eventually(lambda: slack.fake.messages("C0SUPPORT")))[0]
+    assert "payload limits for the API" in str(card["blocks"])
+    async with slack.ctx.store.session() as session:
+        assert [c.topic for c in (await session.exec(select(EmptyChair))).all()] == ["payload limits for the API"]

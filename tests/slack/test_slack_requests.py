@@ -54,6 +54,8 @@ async def test_missing_signature_headers_are_refused(slack):
 async def test_malformed_payload_with_a_valid_signature_gets_an_error_and_the_server_stays_up(slack):
     for body, ctype in [
         ("payload=%7Bnot-json", "application/x-www-form-urlencoded"),
+        ("payload=%5B1%2C+2%5D", "application/x-www-form-urlencoded"),  # JSON, but a list
+        ("[1, 2]", "application/json"),
         ("{\"type\": \"event_callback\", \"event\": 42", "application/json"),
         (urlencode({"payload": json.dumps({"type": "block_actions", "actions": "nope"})}),
          "application/x-www-form-urlencoded"),
