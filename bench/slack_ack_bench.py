@@ -8,7 +8,9 @@ were really sent through the outbox), and a bare AsyncApp whose listeners only a
 same aiohttp adapter and, like pulsebot, answering when its listener returns
 (process_before_response=True; bolt's default polls for the ack every 10 ms, which would flatter
 pulsebot). Both get the same signed requests, half slash commands (/pulse me, /pulse help,
-/empty-chair, and one in fifty a leader's /team-pulse) and half check-in button taps. They run in
+/empty-chair, and one in fifty a leader's /team-pulse) and half check-in button taps, each tap's
+payload carrying the tapped DM as Slack sends it (the `message` with its blocks: about 8 KB
+encoded, most of it the card). They run in
 `--pairs` pairs (bench/pairs.py), the order alternating: in each pair each server gets
 `--bursts` bursts of 200 at once (3 by default) and a steady 100 per second (`--steady-seconds` per
 server: 10 s a pair by default, cut into as many parts as bursts), the two servers taking turns
@@ -141,8 +143,12 @@ def write_config(folder: Path) -> Path:
     return path
 
 
-async def seed(env: dict[str, str], api_url: str) -> list[tuple[str, str, str, int]]:
-    """Roster from the channel, a round opened and its DMs sent; returns (user, dm, ts, round)."""
+# One member's check-in DM: (user, DM channel, message ts, round id, the message as Slack holds it).
+Tap = tuple[str, str, str, int, dict[str, Any]]
+
+
+async def seed(env: dict[str, str], api_url: str) -> list[Tap]:
+    """Roster from the channel, a round opened and its DMs sent; each member's `Tap`."""
     import tomllib
 
     from bot.slack.messenger import SlackMessenger, WorkspaceGate, make_client
@@ -173,8 +179,8 @@ async def seed(env: dict[str, str], api_url: str) -> list[tuple[str, str, str, i
     taps = []
     for user in users(int(env["BENCH_MEMBERS"])):
         dm = "D" + user[1:]
-        history = await client.conversations_history(channel=dm)
-        taps.append((user, dm, history["messages"][0]["ts"], opened.round_id))
+        message = (await client.conversations_history(channel=dm))["messages"][0]
+        taps.append((user, dm, message["ts"], opened.round_id, message))
     await store.dispose()
     return taps
 
@@ -185,7 +191,7 @@ async def seed(env: dict[str, str], api_url: str) -> list[tuple[str, str, str, i
 class Requests:
     """Signed Slack requests: a mix of slash commands and check-in taps."""
 
-    def __init__(self, api_url: str, taps: list[tuple[str, str, str, int]], seed_: int = 7) -> None:
+    def __init__(self, api_url: str, taps: list[Tap], seed_: int = 7) -> None:
         self.api_url = api_url
         self.taps = taps
         self.rng = random.Random(seed_)
@@ -209,7 +215,7 @@ class Requests:
         })
 
     def _tap(self) -> str:
-        user, dm, ts, rid = self.rng.choice(self.taps)
+        user, dm, ts, rid, message = self.rng.choice(self.taps)
         score = self.rng.randint(1, 5)
         payload = {
             "type": "block_actions", "team": {"id": TEAM, "domain": "bench"},
@@ -218,6 +224,7 @@ class Requests:
             "container": {"type": "message", "message_ts": ts, "channel_id": dm, "is_ephemeral": False},
             "channel": {"id": dm, "name": "directmessage"},
             "response_url": f"{self.api_url.removesuffix('/api/')}/response/{self.n}",
+            "message": message, "state": {"values": {}},
             "actions": [{"type": "button", "action_id": f"checkin.mood~{score - 1}", "block_id": "b",
                          "value": f"{rid}:{score}", "action_ts": str(time.time())}],
         }
@@ -269,8 +276,7 @@ async def steady(url: str, requests: Requests, rate: float, seconds: float) -> t
     return out, errors
 
 
-async def first_taps(http: aiohttp.ClientSession, url: str, api_url: str, taps: list[tuple[str, str, str, int]],
-                     rate: float) -> None:
+async def first_taps(http: aiohttp.ClientSession, url: str, api_url: str, taps: list[Tap], rate: float) -> None:
     """One tap from every member at `rate` a second, not measured (both sides): pulsebot keeps a
     member's profile after their first tap in a process (users.info, once), so without this the
     first pairs would pay for profiles the later ones do not."""
