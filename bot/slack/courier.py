@@ -5,10 +5,10 @@ with chat.update, comes after. That call used to run on the server's event loop,
 the request, reading the answer and parsing it took about as much CPU as the whole tap, and every
 ack that arrived meanwhile waited behind it. The courier (bot/slack/courier_process.py) makes those
 calls with its own slack-sdk client and HTTP session: the server only writes a frame (a pickled
-request) to a pipe and reads one back. It carries the tapped card's chat.update, chat.postEphemeral, posts to a
-response_url and the leader's chart (its upload to their DM, paced by the messenger's gate first);
-posts that must be looked up again after a lost answer (the outbox's DMs) and channel posts stay
-with the messenger.
+request) to a pipe and reads one back. It carries the tapped card's chat.update,
+chat.postEphemeral, posts to a response_url and the leader's chart (its upload to their DM, paced
+by the messenger's gate first); posts that must be looked up again after a lost answer (the
+outbox's DMs) and channel posts stay with the messenger.
 
 - It starts on first use, in the background; until it answers "ready" the calls are made here,
   as before, so no call waits for it (and an idle server has no extra process).
