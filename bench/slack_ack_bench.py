@@ -9,12 +9,11 @@ same aiohttp adapter and, like pulsebot, answering when its listener returns
 (process_before_response=True; bolt's default polls for the ack every 10 ms, which would flatter
 pulsebot). Both get the same signed requests, half slash commands (/pulse me, /pulse help,
 /empty-chair, and one in fifty a leader's /team-pulse) and half check-in button taps, each tap's
-payload carrying the tapped DM as Slack sends it (the `message` with its blocks: about 8 KB
-encoded, most of it the card). They run in
-`--pairs` pairs (bench/pairs.py), the order alternating: in each pair each server gets
-`--bursts` bursts of 200 at once (3 by default) and a steady 100 per second (`--steady-seconds` per
-server: 10 s a pair by default, cut into as many parts as bursts), the two servers taking turns
-burst by burst so that a slow spell of the machine falls on both. Each pair gives one burst p99 per
+payload carrying the tapped DM as Slack sends it (its `message` with the blocks: about 8 KB
+encoded). They run in `--pairs` pairs (bench/pairs.py), the order alternating: in each pair each
+server gets `--bursts` bursts of 200 at once (3 by default) and a steady 100 per second
+(`--steady-seconds` per server: 10 s a pair by default, cut into as many parts as bursts), the two
+servers taking turns burst by burst so that a slow spell of the machine falls on both. Each pair gives one burst p99 per
 server (the middle of its bursts' p99s), one steady p99 and p50 (over all its steady answers), and
 their ratios; the RESULT ratios are the medians of the pairwise ratios, so one unlucky turn cannot
 move them. Before the pairs every member taps once on each side, not measured: a member's first
@@ -143,8 +142,7 @@ def write_config(folder: Path) -> Path:
     return path
 
 
-# One member's check-in DM: (user, DM channel, message ts, round id, the message as Slack holds it).
-Tap = tuple[str, str, str, int, dict[str, Any]]
+Tap = tuple[str, str, str, int, dict[str, Any]]  # (user, DM channel, its ts, round id, the DM's message)
 
 
 async def seed(env: dict[str, str], api_url: str) -> list[Tap]:
@@ -277,9 +275,8 @@ async def steady(url: str, requests: Requests, rate: float, seconds: float) -> t
 
 
 async def first_taps(http: aiohttp.ClientSession, url: str, api_url: str, taps: list[Tap], rate: float) -> None:
-    """One tap from every member at `rate` a second, not measured (both sides): pulsebot keeps a
-    member's profile after their first tap in a process (users.info, once), so without this the
-    first pairs would pay for profiles the later ones do not."""
+    """One tap from every member at `rate` a second, not measured (both sides): a member's first tap
+    in a process has pulsebot keep their profile (users.info, once), which later taps do not pay."""
     for n, member in enumerate(taps):
         body = Requests(api_url, [member], n)._tap()
         async with http.post(url + "/slack/events", data=body.encode(),
