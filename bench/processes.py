@@ -41,6 +41,18 @@ def spawn(args: list[str], env: dict[str, str], *, read_line: bool = False) -> t
     return proc, first
 
 
+def stop(procs: list[subprocess.Popen[bytes]], timeout: float = 10) -> None:
+    """SIGTERM to every child still running, then wait for each (`timeout` s), killing a late one."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 async def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
     """Poll `url`/healthz until it answers 200 (the tests' `eventually`); exit when the child died
     or time ran out."""

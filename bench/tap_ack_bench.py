@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -38,7 +37,7 @@ if str(ROOT) not in sys.path:
 import aiohttp  # noqa: E402
 
 from bench.pairs import percentile as pct  # noqa: E402
-from bench.processes import free_port, spawn, wait_healthy  # noqa: E402
+from bench.processes import free_port, spawn, stop, wait_healthy  # noqa: E402
 from bench.slack_ack_bench import (  # noqa: E402
     SECRET,
     TOKEN,
@@ -200,13 +199,7 @@ async def main(args: argparse.Namespace) -> int:
                   f"floor_burst_taps_per_s={statistics.median(figures['burst_taps_per_s']['floor']):.0f}")
             return 0
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(procs)
 
 
 def cli() -> None:

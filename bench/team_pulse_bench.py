@@ -52,7 +52,7 @@ if str(ROOT) not in sys.path:
 import aiohttp  # noqa: E402
 
 from bench.pairs import Pairs, add_pairs_argument, percentile  # noqa: E402
-from bench.processes import free_port, spawn, wait_for_signal, wait_healthy  # noqa: E402
+from bench.processes import free_port, spawn, stop, wait_for_signal, wait_healthy  # noqa: E402
 from bench.slack_ack_bench import (  # noqa: E402
     CHANNEL,
     LEADER,
@@ -351,14 +351,7 @@ async def main(args: argparse.Namespace) -> int:
                   f"ack_ratio={pairs.ratio('tap_ack_p99_ms'):.2f}")
             return 0
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(procs)
 
 
 def cli() -> None:
