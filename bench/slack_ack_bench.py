@@ -1,6 +1,6 @@
 """Slack ack latency of `pulsebot serve` next to a bare slack-bolt AsyncApp, on loopback (issue 3).
 
-Run from the repository root: `.venv/bin/python bench/slack_ack_bench.py [--pairs 7] [--steady-seconds 70]`.
+Run from the repository root: `.venv/bin/python bench/slack_ack_bench.py [--pairs 7] [--steady-seconds 140]`.
 
 Three processes besides this one: a fake Slack Web API (tests/fakes/slack_api.py), the real
 `pulsebot serve` (store on a temporary SQLite file, a seeded team with an open round whose DMs
@@ -12,11 +12,11 @@ pulsebot). Both get the same signed requests, half slash commands (/pulse me, /p
 payload carrying the tapped DM as Slack sends it (its `message` with the blocks: about 8 KB
 encoded). They run in `--pairs` pairs (bench/pairs.py), the order alternating: in each pair each
 server gets `--bursts` bursts of 200 at once (3 by default) and a steady 100 per second
-(`--steady-seconds` per server: 10 s a pair by default, cut into as many parts as bursts), the two
+(`--steady-seconds` per server: 20 s a pair by default, cut into as many parts as bursts), the two
 servers taking turns burst by burst so that a slow spell of the machine falls on both. Each pair
 gives one burst p99 per server (the middle of its bursts' p99s), one steady p99 (the middle of its
 parts' p99s: at 100 a second, a single 0.1 s stall of the machine delays the slowest 1 % of a 10 s
-turn on its own), a steady p50 (over all its steady answers), and their ratios; the RESULT ratios
+spell on its own), a steady p50 (over all its steady answers), and their ratios; the RESULT ratios
 are the medians of the pairwise ratios, so one unlucky turn cannot move them. Before the pairs
 every member taps once on each side, not measured: a member's first tap in a process also has
 pulsebot read and keep their profile, once (as in team_pulse_bench). The fake Slack runs only on
@@ -379,7 +379,7 @@ def cli() -> None:
     p.add_argument("--bursts", type=int, default=3, help="bursts (and parts of the steady turn) per server and pair, the sides alternating")
     add_pairs_argument(p)
     p.add_argument("--rate", type=float, default=100.0)
-    p.add_argument("--steady-seconds", type=float, default=70.0, help="steady load per server, cut into one turn a pair")
+    p.add_argument("--steady-seconds", type=float, default=140.0, help="steady load per server, cut into one turn a pair")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--api-url", default="")
     args = p.parse_args()
