@@ -23,7 +23,7 @@ pulsebot read and keep their profile, once (as in team_pulse_bench). The fake Sl
 idle cores (`SCHED_IDLE`), as Slack's own work is not on pulsebot's machine.
 Latency is request sent → response read, on this side; pulsebot's work behind each ack (stores,
 chat.update, response_url, the report and its chart) runs meanwhile against the fake API.
-About 9 min with the defaults. Last line: `RESULT burst_p99_ratio=… steady_p99_ratio=… over_3s=…`.
+About 14 min with the defaults. Last line: `RESULT burst_p99_ratio=… steady_p99_ratio=… over_3s=…`.
 """
 
 from __future__ import annotations
