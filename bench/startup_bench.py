@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
 import aiohttp  # noqa: E402
 
 from bench.pairs import Pairs, add_pairs_argument  # noqa: E402
-from bench.processes import free_port  # noqa: E402
+from bench.processes import free_port, stop  # noqa: E402
 
 # The third-party modules a Slack-only `pulsebot serve` imports (its own packages aside).
 FLOOR = ("aiohttp.web, aiosqlite, alembic.command, alembic.config, apscheduler.schedulers.asyncio, babel.dates, "
@@ -103,11 +103,7 @@ async def start_to_healthy(*, teams: bool, idle: float) -> tuple[float, float, f
             own = rss_mb(proc.pid)
             worker = sum(rss_mb(c) for c in children(proc.pid))
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop([proc], timeout=15)
     return elapsed, own, worker
 
 
