@@ -11,19 +11,18 @@ pulsebot). Both get the same signed requests, half slash commands (/pulse me, /p
 /empty-chair, and one in fifty a leader's /team-pulse) and half check-in button taps, each tap's
 payload carrying the tapped DM as Slack sends it (its `message` with the blocks: about 8 KB
 encoded). They run in `--pairs` pairs (bench/pairs.py), the order alternating: in each pair each
-server gets `--bursts` bursts of 200 at once (3 by default) and a steady 100 per second
-(`--steady-seconds` per server: 20 s a pair by default, cut into as many parts as bursts), the two
-servers taking turns burst by burst so that a slow spell of the machine falls on both. Each pair
-gives one burst p99 per server (the middle of its bursts' p99s), one steady p99 (the middle of its
-parts' p99s: at 100 a second, a single 0.1 s stall of the machine delays the slowest 1 % of a 10 s
-spell on its own), a steady p50 (over all its steady answers), and their ratios; the RESULT ratios
-are the medians of the pairwise ratios, so one unlucky turn cannot move them. Before the pairs
-every member taps once on each side, not measured: a member's first tap in a process also has
-pulsebot read and keep their profile, once (as in team_pulse_bench). The fake Slack runs only on
-idle cores (`SCHED_IDLE`), as Slack's own work is not on pulsebot's machine.
-Latency is request sent → response read, on this side; pulsebot's work behind each ack (stores,
-chat.update, response_url, the report and its chart) runs meanwhile against the fake API.
-About 14 min with the defaults. Last line: `RESULT burst_p99_ratio=… steady_p99_ratio=… over_3s=…`.
+server gets `--bursts` bursts of 200 at once (5 by default) and a steady 100 per second
+(`--steady-seconds` per server: 20 s a pair by default, in `--parts` parts, 3), the two servers
+taking turns so that a slow spell of the machine falls on both. Each pair gives per server a burst
+p99 (the middle of its bursts' p99s), a steady p99 (the middle of its parts' p99s: at 100 a second
+one 0.1 s stall delays the slowest 1 % of a 10 s spell on its own), a steady p50 (over all its
+steady answers); the RESULT ratios are the medians of the pairwise ratios. Before the pairs every
+member taps once on each side, not measured: a member's first tap in a process also has pulsebot
+keep their profile, once (as in team_pulse_bench). The fake Slack runs only on idle cores
+(`SCHED_IDLE`), as Slack's own work is not on pulsebot's machine. Latency is request sent →
+response read, here; pulsebot's work behind each ack (stores, chat.update, response_url, the
+report and its chart) runs meanwhile against the fake API.
+About 20 min with the defaults. Last line: `RESULT burst_p99_ratio=… steady_p99_ratio=… over_3s=…`.
 """
 
 from __future__ import annotations
@@ -332,31 +331,35 @@ async def main(args: argparse.Namespace) -> int:
                 async with aiohttp.ClientSession() as http:
                     await first_taps(http, url, api_url, taps, args.rate)
                 await burst(url, Requests(api_url, taps, 1), 40)  # warm-up: imports, caches, connections
-            # Each pair: bursts and steady load on each server, which goes first alternating from pair to
-            # pair (bench/pairs.py) and the sides taking turns within it (A B A B A B), so that whatever
-            # else the machine does meanwhile falls on both alike. Every burst and every part of the
-            # steady load meets a server done with the previous one's work.
+            # Each pair: bursts and steady parts on each server, the first alternating from pair to pair
+            # and the sides taking turns within it (A B A B …), so that what else the machine does falls on
+            # both alike. Every burst and part meets a server done with the previous one's work.
             segment = args.steady_seconds / args.pairs
             for turn, order in pairs.turns(args.pairs):
                 bursts: dict[str, list[float]] = {"pulsebot": [], "baseline": []}
                 parts: dict[str, list[float]] = {"pulsebot": [], "baseline": []}  # each part's p99
                 steadies: dict[str, list[float]] = {"pulsebot": [], "baseline": []}
-                for k in range(args.bursts):
+                for k in range(max(args.bursts, args.parts)):
                     for side in order:
                         name = "bare" if side == "baseline" else "pulsebot"
-                        await quiet(fake_url)
-                        b, b_err = await burst(targets[name], Requests(api_url, taps, turn * 10 + k), args.burst)
-                        bursts[side].append(percentile(b, 99))
-                        await quiet(fake_url)
-                        st, st_err = await steady(targets[name], Requests(api_url, taps, 100 + turn * 10 + k),
-                                                  args.rate, segment / args.bursts)
-                        parts[side].append(percentile(st, 99))
-                        steadies[side] += st
+                        b: list[float] = []
+                        st: list[float] = []
+                        b_err: list[int] = []
+                        st_err: list[int] = []
+                        if k < args.bursts:
+                            await quiet(fake_url)
+                            b, b_err = await burst(targets[name], Requests(api_url, taps, turn * 10 + k), args.burst)
+                            bursts[side].append(percentile(b, 99))
+                        if k < args.parts:
+                            await quiet(fake_url)
+                            st, st_err = await steady(targets[name], Requests(api_url, taps, 100 + turn * 10 + k),
+                                                      args.rate, segment / args.parts)
+                            parts[side].append(percentile(st, 99))
+                            steadies[side] += st
                         if name == "pulsebot":
                             over += sum(1 for v in b + st if v > SLACK_LIMIT)
                             errors += len(b_err) + len(st_err)
-                # A p99 is the slowest answers of one moment: the pair's figure is the middle burst's
-                # (part's), not the union's (which would be the slowest burst's or part's).
+                # A p99 is the slowest answers of one moment: the pair's is the middle burst's (part's).
                 for figure, p99s in (("burst_p99_ms", bursts), ("steady_p99_ms", parts)):
                     pairs.add(figure, pulsebot=1000 * statistics.median(p99s["pulsebot"]),
                               baseline=1000 * statistics.median(p99s["baseline"]))
@@ -376,7 +379,8 @@ def cli() -> None:
     p.add_argument("--role", choices=["main", "fake", "bare"], default="main")
     p.add_argument("--members", type=int, default=200)
     p.add_argument("--burst", type=int, default=200)
-    p.add_argument("--bursts", type=int, default=3, help="bursts (and parts of the steady turn) per server and pair, the sides alternating")
+    p.add_argument("--bursts", type=int, default=5, help="bursts per server and pair, the sides alternating")
+    p.add_argument("--parts", type=int, default=3, help="parts of each server's steady turn in a pair")
     add_pairs_argument(p)
     p.add_argument("--rate", type=float, default=100.0)
     p.add_argument("--steady-seconds", type=float, default=140.0, help="steady load per server, cut into one turn a pair")
