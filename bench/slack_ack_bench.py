@@ -22,7 +22,7 @@ keep their profile, once (as in team_pulse_bench). The fake Slack runs only on i
 (`SCHED_IDLE`), as Slack's own work is not on pulsebot's machine. Latency is request sent →
 response read, here; pulsebot's work behind each ack (stores, chat.update, response_url, the
 report and its chart) runs meanwhile against the fake API.
-About 20 min with the defaults. Last line: `RESULT burst_p99_ratio=… steady_p99_ratio=… over_3s=…`.
+About 16 min with the defaults. Last line: `RESULT burst_p99_ratio=… steady_p99_ratio=… over_3s=…`.
 """
 
 from __future__ import annotations
