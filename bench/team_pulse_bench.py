@@ -3,7 +3,7 @@
 Run from the repository root: `.venv/bin/python bench/team_pulse_bench.py [--requests 300] [--pairs 7]`.
 
 Processes besides this one: a fake Slack Web API (tests/fakes/slack_api.py, which records every
-call with the time it arrived; it runs only on cores the servers leave idle, `SCHED_IDLE`, as
+call with the time it arrived; it runs only on cores the servers leave idle, `SCHED_IDLE`, on one core, as
 Slack's own work is not on pulsebot's machine), the real `pulsebot serve` (temporary SQLite
 store; a demo team's 12 weeks of closed rounds plus a round open to 200 Slack members, whose DMs
 went through the outbox), and a bare slack-bolt AsyncApp that, for a check-in tap, does the same one-row write
@@ -80,7 +80,8 @@ async def role_fake(members: int, wait_port: int) -> None:
     from tests.fakes.slack_api import FakeChannel, FakeSlack, FakeUser
 
     # The fake stands in for Slack's servers, whose work is not on pulsebot's machine: it runs only
-    # on cores the servers under test leave idle, and still answers every call.
+    # on cores the servers under test leave idle (on one, as pulsebot's own helpers: bot/priority.py),
+    # and still answers every call.
     yield_to_the_server(19)
 
     class Recording(FakeSlack):

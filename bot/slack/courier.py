@@ -19,7 +19,8 @@ outbox's DMs) and channel posts stay with the messenger.
   `handlers.surface.carry_out`, and a lost reply is logged), and from then on the calls are made
   here: nothing is repeated on a guess.
 - It runs only on cores the server leaves idle (`SCHED_IDLE`, bot/priority.py; niceness +5
-  where there is none): when cores are short, acks come first.
+  where there is none): when cores are short, acks come first. It keeps to one core, as the
+  report worker does.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ workspace before it sends again (bot/slack/messenger.py); a lost answer is not s
 only the server knows what is safe to repeat. It keeps one pooled HTTP session, runs at most
 `AT_ONCE` calls at a time, and leaves when its standard input closes (the server stopped or died).
 It imports slack-sdk and aiohttp only: nothing of the store, the handlers or bolt. It runs only on
-cores the server leaves idle (bot/priority.py).
+cores the server leaves idle, on one core (bot/priority.py).
 """
 
 from __future__ import annotations

@@ -8,10 +8,10 @@ machine's cores, so acks stay fast. The worker opens its own store connections t
 database; the config, the secret and the current time travel with each call (the clock is
 pickled per call, so a test that moves its clock is obeyed).
 
-The worker runs only on cores the server leaves idle (`SCHED_IDLE`, bot/priority.py): the kernel
-gives a core to the server's acks the moment they want it, and a report that waits a few
-milliseconds more is not felt (a leader waits a quarter of a second for it; a button must answer
-at once).
+The worker runs only on cores the server leaves idle (`SCHED_IDLE`, bot/priority.py), and on one
+core, the courier's (bot/priority.py says why): the kernel gives a core to the server's acks the
+moment they want it, and a report that waits a few milliseconds more is not felt (a leader waits
+a quarter of a second for it; a button must answer at once).
 """
 
 from __future__ import annotations
