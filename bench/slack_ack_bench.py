@@ -18,10 +18,10 @@ p99 (the middle of its bursts' p99s), a steady p99 (the middle of its parts' p99
 one 0.1 s stall delays the slowest 1 % of a 10 s spell on its own), a steady p50 (over all its
 steady answers); the RESULT ratios are the medians of the pairwise ratios. Before the pairs every
 member taps once on each side, not measured: a member's first tap in a process also has pulsebot
-keep their profile, once (as in team_pulse_bench). The fake Slack runs only on idle cores
-(`SCHED_IDLE`, on one: bot/priority.py), as Slack's own work is not on pulsebot's machine. Latency is request sent →
-response read, here; pulsebot's work behind each ack (stores, chat.update, response_url, the
-report and its chart) runs meanwhile against the fake API.
+keep their profile, once (as in team_pulse_bench). The fake Slack runs only on idle cores, on one
+(`SCHED_IDLE`, bot/priority.py), as Slack's own work is not on pulsebot's machine. Latency is
+request sent → response read, here; pulsebot's work behind each ack (stores, chat.update,
+response_url, the report and its chart) runs meanwhile against the fake API.
 About 16 min with the defaults. Last line: `RESULT burst_p99_ratio=… steady_p99_ratio=… over_3s=…`.
 """
 
