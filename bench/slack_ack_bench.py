@@ -1,6 +1,6 @@
 """Slack ack latency of `pulsebot serve` next to a bare slack-bolt AsyncApp, on loopback (issue 3).
 
-Run from the repository root: `.venv/bin/python bench/slack_ack_bench.py [--pairs 7] [--steady-seconds 140]`.
+Run from the repository root: `.venv/bin/python bench/slack_ack_bench.py [--pairs 7] [--steady-seconds 231]`.
 
 Three processes besides this one: a fake Slack Web API (tests/fakes/slack_api.py), the real
 `pulsebot serve` (store on a temporary SQLite file, a seeded team with an open round whose DMs
@@ -12,7 +12,7 @@ pulsebot). Both get the same signed requests, half slash commands (/pulse me, /p
 payload carrying the tapped DM as Slack sends it (its `message` with the blocks: about 8 KB
 encoded). They run in `--pairs` pairs (bench/pairs.py), the order alternating: in each pair each
 server gets `--bursts` bursts of 200 at once (5 by default) and a steady 100 per second
-(`--steady-seconds` per server: 20 s a pair by default, in `--parts` parts, 3), the two servers
+(`--steady-seconds` per server: 33 s a pair by default, in `--parts` parts, 5), the two servers
 taking turns so that a slow spell of the machine falls on both. Each pair gives per server a burst
 p99 (the middle of its bursts' p99s), a steady p99 (the middle of its parts' p99s: at 100 a second
 one 0.1 s stall delays the slowest 1 % of a 10 s spell on its own), a steady p50 (over all its
@@ -22,7 +22,7 @@ keep their profile, once (as in team_pulse_bench). The fake Slack runs only on i
 (`SCHED_IDLE`, bot/priority.py), as Slack's own work is not on pulsebot's machine. Latency is
 request sent → response read, here; pulsebot's work behind each ack (stores, chat.update,
 response_url, the report and its chart) runs meanwhile against the fake API.
-About 16 min with the defaults. Last line: `RESULT burst_p99_ratio=… steady_p99_ratio=… over_3s=…`.
+About 23 min with the defaults. Last line: `RESULT burst_p99_ratio=… steady_p99_ratio=… over_3s=…`.
 """
 
 from __future__ import annotations
@@ -380,10 +380,10 @@ def cli() -> None:
     p.add_argument("--members", type=int, default=200)
     p.add_argument("--burst", type=int, default=200)
     p.add_argument("--bursts", type=int, default=5, help="bursts per server and pair, the sides alternating")
-    p.add_argument("--parts", type=int, default=3, help="parts of each server's steady turn in a pair")
+    p.add_argument("--parts", type=int, default=5, help="parts of each server's steady turn in a pair")
     add_pairs_argument(p)
     p.add_argument("--rate", type=float, default=100.0)
-    p.add_argument("--steady-seconds", type=float, default=140.0, help="steady load per server, cut into one turn a pair")
+    p.add_argument("--steady-seconds", type=float, default=231.0, help="steady load per server, cut into one turn a pair")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--api-url", default="")
     args = p.parse_args()
