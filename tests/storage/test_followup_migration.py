@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import DateTime, bindparam, text
 from sqlmodel import select
 
 from storage.db import Store
@@ -12,6 +12,8 @@ from storage.migrate import upgrade
 from storage.models import Followup
 
 OPENED = datetime(2026, 10, 5, 9, tzinfo=UTC)
+# A time in raw SQL goes as the column's type would send it (the sqlite3 module's own adapter is deprecated).
+AT = bindparam("t", type_=DateTime(timezone=True))
 
 
 async def test_existing_we_dont_know_impacts_become_follow_ups_owned_by_their_author(db_url):
@@ -25,11 +27,11 @@ async def test_existing_we_dont_know_impacts_become_follow_ups_owned_by_their_au
         await conn.execute(text("INSERT INTO team (id, name) VALUES (1, 'soporte')"))
         await conn.execute(text(
             "INSERT INTO empty_chair (id, platform, conversation, team_id, topic, opened_by, locale, opened_at) "
-            "VALUES (1, 'slack', 'C0ROOM', 1, 'Pricing', 'U2', 'es', :t)"), {"t": OPENED})
+            "VALUES (1, 'slack', 'C0ROOM', 1, 'Pricing', 'U2', 'es', :t)").bindparams(AT), {"t": OPENED})
         for iid, author, effect in ((1, "U1", "unknown"), (2, "", "unknown"), (3, "U3", "better")):
             await conn.execute(text(
                 "INSERT INTO impact (id, chair_id, author, effect, who, note, created_at) "
-                "VALUES (:i, 1, :a, :e, '', '', :t)"), {"i": iid, "a": author, "e": effect, "t": OPENED})
+                "VALUES (:i, 1, :a, :e, '', '', :t)").bindparams(AT), {"i": iid, "a": author, "e": effect, "t": OPENED})
     before = datetime.now(UTC)
     await upgrade(store)
     async with store.session() as session:
