@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import DateTime, bindparam, text
 
 from storage.db import Store
 from storage.migrate import upgrade
+
+# `:t` in raw SQL, sent as a timestamp column sends it (the sqlite3 module's own datetime adapter is deprecated).
+AT = bindparam("t", type_=DateTime(timezone=True))
 
 
 async def _drop_everything(store: Store) -> None:

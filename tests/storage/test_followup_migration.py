@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import DateTime, bindparam, text
+from sqlalchemy import text
 from sqlmodel import select
 
 from storage.db import Store
 from storage.migrate import upgrade
 from storage.models import Followup
+from tests.dbutil import AT
 
 OPENED = datetime(2026, 10, 5, 9, tzinfo=UTC)
-# A time in raw SQL goes as the column's type would send it (the sqlite3 module's own adapter is deprecated).
-AT = bindparam("t", type_=DateTime(timezone=True))
 
 
 async def test_existing_we_dont_know_impacts_become_follow_ups_owned_by_their_author(db_url):

@@ -5,18 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import DateTime, bindparam, text
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from storage.db import Store, normalize_url
 from storage.migrate import upgrade
 from storage.models import Delivery, Member, Response, Round, Team
-from tests.dbutil import fresh_store
+from tests.dbutil import AT, fresh_store
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
-# A time in raw SQL goes as the column's type would send it (the sqlite3 module's own adapter is deprecated).
-AT = bindparam("t", type_=DateTime(timezone=True))
 
 
 @pytest.fixture
